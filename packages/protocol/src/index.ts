@@ -1,0 +1,5 @@
+export * from './topics.js';
+export * from './schemas.js';
+export * from './model.js';
+export * from './events.js';
+export * from './decode.js';

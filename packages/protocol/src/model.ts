@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { SensorNameSchema } from './schemas.js';
+
+/**
+ * The ONNX model contract, shared by `npm run train`, the detector and bring-your-own models.
+ *
+ * Input: `x`, float32 [N, F], raw sensor values in `features` order (the graph normalises them).
+ * Outputs: `score` float32 [N] where score > threshold means anomalous; optional `t2` [N], `spe` [N]
+ * and `contrib` [N, F] (per-sensor share of the score, rows summing to 1) and `expected` [N, F]
+ * (the model's reconstruction in raw units).
+ *
+ * Metadata (ONNX `metadata_props`, string values): the keys of ModelMetadataSchema, arrays as JSON.
+ */
+export const MODEL_INPUT = 'x';
+export const MODEL_OUTPUTS = { score: 'score', t2: 't2', spe: 'spe', contrib: 'contrib', expected: 'expected' } as const;
+
+/** Parsed `metadata_props` of a linewatch model file. */
+export const ModelMetadataSchema = z.object({
+  /** Format of this metadata; bumps when keys change meaning. */
+  contract: z.literal('linewatch.model/1'),
+  family: z.string(),
+  /** Unique per trained model, e.g. `etch@2026-11-29T12:00:00Z`. Recorded with every decision. */
+  version: z.string(),
+  /** Station type (or station id) this model scores. */
+  stationType: z.string(),
+  features: z.array(SensorNameSchema).min(1),
+  mean: z.array(z.number()),
+  std: z.array(z.number()),
+  threshold: z.number().positive(),
+  t2Limit: z.number().optional(),
+  speLimit: z.number().optional(),
+  components: z.number().int().positive().optional(),
+  /** Confidence of the control limits, e.g. 0.999. */
+  alpha: z.number().optional(),
+  trainedAt: z.string(),
+  trainingSamples: z.number().int().nonnegative(),
+});
+export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;

@@ -1,0 +1,104 @@
+import type { Anomaly, Health, ProcessContext } from '@linewatch/protocol';
+
+/** One stored snapshot. Key: (line, station, ts); a redelivered snapshot overwrites itself. */
+export interface ReadingPoint {
+  line: string;
+  station: string;
+  ts: number;
+  seq: number;
+  values: Record<string, number>;
+  context?: ProcessContext | undefined;
+  replay?: boolean | undefined;
+}
+
+/** One scored snapshot. Key: (line, station, ts). */
+export interface ScorePoint {
+  line: string;
+  station: string;
+  ts: number;
+  seq: number;
+  score: number;
+  threshold: number;
+  t2: number;
+  spe: number;
+  anomalous: boolean;
+  health: Health;
+  modelVersion: string;
+  replay?: boolean | undefined;
+}
+
+/** A batch the detector writes in one go. */
+export interface WriteBatch {
+  readings: ReadingPoint[];
+  scores: ScorePoint[];
+  anomalies: Anomaly[];
+}
+
+export interface RangeQuery {
+  line: string;
+  station: string;
+  /** Inclusive, epoch ms. */
+  from: number;
+  /** Exclusive, epoch ms. */
+  to: number;
+  /** Most points returned (newest kept when cut); default 10 000. */
+  limit?: number;
+  /** When set, aggregate into buckets of this many ms (mean of values, max of score). */
+  bucketMs?: number;
+}
+
+export interface AnomalyQuery {
+  line?: string;
+  station?: string;
+  from?: number;
+  to?: number;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+export interface CountQuery {
+  line?: string;
+  station?: string;
+  from: number;
+  to: number;
+}
+
+/** A reading row as returned by a query; bucketed queries return means, with seq of the bucket's last point. */
+export interface ReadingRow {
+  ts: number;
+  seq: number;
+  values: Record<string, number>;
+  context?: ProcessContext | undefined;
+}
+
+export interface ScoreRow {
+  ts: number;
+  score: number;
+  threshold: number;
+  t2: number;
+  spe: number;
+  anomalous: boolean;
+  health: Health;
+  modelVersion: string;
+}
+
+/**
+ * The system of record for readings, scores and anomalies. InfluxDB 1.x in production,
+ * SQLite embedded for a first run; both pass `store.contract.ts`.
+ */
+export interface Store {
+  readonly kind: 'influx' | 'sqlite';
+  /** Creates databases, retention policies, continuous queries or tables. Idempotent. */
+  init(): Promise<void>;
+  /** Writes one batch atomically where the backend allows. Throws on failure so the caller can retry. */
+  write(batch: WriteBatch): Promise<void>;
+  readings(q: RangeQuery): Promise<ReadingRow[]>;
+  scores(q: RangeQuery): Promise<ScoreRow[]>;
+  /** Newest first. */
+  anomalies(q: AnomalyQuery): Promise<Anomaly[]>;
+  /** Number of stored readings in [from, to). */
+  countReadings(q: CountQuery): Promise<number>;
+  /** True when the backend answers. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
