@@ -1,0 +1,62 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { z } from 'zod';
+import { ID_PATTERN } from '@linewatch/protocol';
+
+/** The repo root, so the default dashboard dir works whatever the current directory is. */
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const intFromEnv = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+const ApiConfigSchema = z.object({
+  /** HTTP port for REST, socket.io and the dashboard; 0 picks a free one. */
+  PORT: intFromEnv(8080, 0, 65535),
+  /** Interface to bind; keep 127.0.0.1 unless a proxy fronts the API. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Broker the detector and simulator publish to. */
+  MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\/./, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
+  /** Broker user name; empty means anonymous. */
+  MQTT_USERNAME: z.string().default(''),
+  /** Broker password; never logged or returned. */
+  MQTT_PASSWORD: z.string().default(''),
+  /** MQTT client id; the default adds a random suffix so two APIs never kick each other off. */
+  MQTT_CLIENT_ID: z.string().max(128).default(''),
+  /** Line id this API watches. */
+  LINE: z.string().regex(ID_PATTERN, 'must be a line id (A-Z a-z 0-9 _ . -)').default('fab1'),
+  /** Built dashboard to serve (`npm run build` writes it). */
+  DASHBOARD_DIR: z.string().min(1).default(path.join(REPO_ROOT, 'dashboard', 'dist')),
+  /** A station whose latest status is older than this is shown as stale. */
+  STALE_AFTER_MS: intFromEnv(10_000, 1_000, 3_600_000),
+  /** How many recent anomalies the live snapshot carries. */
+  RECENT_ANOMALIES: intFromEnv(200, 1, 10_000),
+});
+
+export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
+
+/**
+ * Parses the API config from env and reports every problem at once.
+ *
+ * @example
+ * const config = loadApiConfig({ PORT: '0', LINE: 'fab1' });
+ */
+export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(ApiConfigSchema.shape)) {
+    const value = env[key];
+    // Empty strings mean "unset" for numbers, as in most .env files.
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = ApiConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid API config:\n${problems.join('\n')}`);
+  }
+  const config = { ...parsed.data };
+  if (config.MQTT_CLIENT_ID === '') config.MQTT_CLIENT_ID = `linewatch-api-${Math.random().toString(16).slice(2, 10)}`;
+  return Object.freeze(config);
+}
+
+/** The config as it may be logged or shown: secrets removed. */
+export function redactConfig(config: ApiConfig): Record<string, unknown> {
+  return { ...config, MQTT_PASSWORD: config.MQTT_PASSWORD ? '[redacted]' : '' };
+}
