@@ -29,6 +29,16 @@ const ApiConfigSchema = z.object({
   STALE_AFTER_MS: intFromEnv(10_000, 1_000, 3_600_000),
   /** How many recent anomalies the live snapshot carries. */
   RECENT_ANOMALIES: intFromEnv(200, 1, 10_000),
+  /** InfluxDB 1.x URL for history; empty means the embedded SQLite store (process entry only). */
+  INFLUX_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
+  /** InfluxDB database holding readings, scores and anomalies. */
+  INFLUX_DATABASE: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a plain database name').default('linewatch'),
+  /** InfluxDB user; empty means no auth. */
+  INFLUX_USERNAME: z.string().default(''),
+  /** InfluxDB password; never logged or returned. */
+  INFLUX_PASSWORD: z.string().default(''),
+  /** SQLite file the embedded store uses when INFLUX_URL is empty. */
+  SQLITE_PATH: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'linewatch.sqlite')),
 });
 
 export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
@@ -58,5 +68,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
 
 /** The config as it may be logged or shown: secrets removed. */
 export function redactConfig(config: ApiConfig): Record<string, unknown> {
-  return { ...config, MQTT_PASSWORD: config.MQTT_PASSWORD ? '[redacted]' : '' };
+  return {
+    ...config,
+    MQTT_PASSWORD: config.MQTT_PASSWORD ? '[redacted]' : '',
+    INFLUX_PASSWORD: config.INFLUX_PASSWORD ? '[redacted]' : '',
+  };
 }

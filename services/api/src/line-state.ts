@@ -109,6 +109,13 @@ export class LineState {
     return meta ? this.view(meta) : undefined;
   }
 
+  /** Merges stored anomalies into the ring, so a restarted API still shows what happened before it. */
+  seedAnomalies(stored: Anomaly[]): void {
+    const known = new Set(this.recent.map((a) => a.id));
+    const merged = [...this.recent, ...stored.filter((a) => a.line === this.line && !known.has(a.id))];
+    this.recent = merged.sort((a, b) => b.ts - a.ts).slice(0, this.deps.config.RECENT_ANOMALIES);
+  }
+
   recentAnomalies(): Anomaly[] {
     return [...this.recent];
   }

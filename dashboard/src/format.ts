@@ -1,0 +1,26 @@
+/** Numbers as an operator reads them: 3 significant digits, no exponent soup. */
+export function formatNumber(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–';
+  const abs = Math.abs(value);
+  if (abs >= 1000) return value.toFixed(0);
+  if (abs >= 100) return value.toFixed(1);
+  return value.toPrecision(3).replace(/\.?0+$/, '') || '0';
+}
+
+/** A short age: "4 s", "12 min", "3 h". */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  const min = Math.round(s / 60);
+  if (min < 120) return `${min} min`;
+  return `${Math.round(min / 60)} h`;
+}
+
+export function formatClock(epochMs: number): string {
+  return new Date(epochMs).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+}
+
+/** SEMI E10 words for people: UNSCHEDULED_DOWN → "UNSCHEDULED DOWN". */
+export function formatWord(word: string): string {
+  return word.replace(/_/g, ' ');
+}

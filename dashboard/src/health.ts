@@ -1,0 +1,57 @@
+import type { Health, StationView } from '@linewatch/protocol';
+
+/** A tile's health as shown: the detector's word, or what the page knows better (no status yet, stale data). */
+export type ShownHealth = Health | 'NO_STATUS';
+
+export const HEALTH_LABEL: Record<ShownHealth, string> = {
+  OK: 'OK',
+  WARN: 'WARN',
+  ALARM: 'ALARM',
+  OFFLINE: 'OFFLINE',
+  DATA_QUALITY: 'DATA QUALITY',
+  UNMODELLED: 'UNMODELLED',
+  NO_STATUS: 'NO STATUS',
+};
+
+/** Shapes beside the word, so health reads without colour vision and from across the room. */
+export const HEALTH_ICON: Record<ShownHealth, string> = {
+  OK: '●',
+  WARN: '▲',
+  ALARM: '✖',
+  OFFLINE: '○',
+  DATA_QUALITY: '?',
+  UNMODELLED: '–',
+  NO_STATUS: '…',
+};
+
+export type LineStatusWord = 'RUNNING UNMANNED' | 'ATTENTION' | 'ALARM' | 'NO DATA' | 'DISCONNECTED';
+
+export interface LineSummary {
+  word: LineStatusWord;
+  healthy: number;
+  total: number;
+}
+
+/** Epoch ms of the station's latest status, or null. */
+export function lastUpdate(view: StationView): number | null {
+  return view.status?.ts ?? view.lastSeen;
+}
+
+export function isStale(view: StationView, serverNow: number, staleAfterMs: number): boolean {
+  const ts = lastUpdate(view);
+  return ts === null || serverNow - ts > staleAfterMs;
+}
+
+/**
+ * The one word a wall screen shows for the whole line. ALARM wins; anything else not OK (including
+ * stale or missing status) asks for attention; all OK and fresh means the line runs unmanned.
+ */
+export function summarizeLine(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean): LineSummary {
+  const total = views.length;
+  const healthy = views.filter((v) => v.status?.health === 'OK' && !isStale(v, serverNow, staleAfterMs)).length;
+  if (!connected) return { word: 'DISCONNECTED', healthy, total };
+  if (total === 0) return { word: 'NO DATA', healthy, total };
+  if (views.some((v) => v.status?.health === 'ALARM')) return { word: 'ALARM', healthy, total };
+  if (healthy < total) return { word: 'ATTENTION', healthy, total };
+  return { word: 'RUNNING UNMANNED', healthy, total };
+}

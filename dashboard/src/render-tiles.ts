@@ -1,0 +1,105 @@
+import type { StationView } from '@linewatch/protocol';
+import { el, setText } from './dom.js';
+import { formatAge, formatNumber, formatWord } from './format.js';
+import { HEALTH_ICON, HEALTH_LABEL, isStale, lastUpdate, type ShownHealth } from './health.js';
+
+interface TileParts {
+  root: HTMLLIElement;
+  name: HTMLElement;
+  id: HTMLElement;
+  badge: HTMLElement;
+  equipment: HTMLElement;
+  score: HTMLElement;
+  barFill: HTMLElement;
+  contributor: HTMLElement;
+  age: HTMLElement;
+}
+
+/** Bar spans 0..2× threshold, so the limit sits in the middle and an excursion is visibly past it. */
+const BAR_SPAN = 2;
+
+function buildTile(station: string): TileParts {
+  const root = el('li', 'tile');
+  root.dataset.testid = 'station-tile';
+  root.dataset.station = station;
+  const head = el('div', 'tile-head');
+  const title = el('div', 'tile-title');
+  const name = el('span', 'tile-name');
+  const id = el('span', 'tile-id');
+  title.append(name, id);
+  const badge = el('span', 'badge');
+  head.append(title, badge);
+  const equipment = el('div', 'tile-equipment');
+  const scoreRow = el('div', 'tile-score');
+  const score = el('span', 'score-text');
+  const bar = el('div', 'bar');
+  bar.setAttribute('aria-hidden', 'true');
+  const barFill = el('div', 'bar-fill');
+  bar.append(barFill, el('div', 'bar-limit'));
+  scoreRow.append(score, bar);
+  const contributor = el('div', 'tile-contributor');
+  const age = el('div', 'tile-age');
+  root.append(head, equipment, scoreRow, contributor, age);
+  return { root, name, id, badge, equipment, score, barFill, contributor, age };
+}
+
+function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfterMs: number, connected: boolean): void {
+  const status = view.status;
+  const health: ShownHealth = status?.health ?? 'NO_STATUS';
+  const stale = !connected || isStale(view, serverNow, staleAfterMs);
+  t.root.dataset.health = health;
+  t.root.classList.toggle('stale', stale);
+  setText(t.name, view.meta.name);
+  setText(t.id, view.meta.station);
+  setText(t.badge, `${HEALTH_ICON[health]} ${HEALTH_LABEL[health]}`);
+  t.badge.className = `badge health-${health}`;
+  setText(t.equipment, view.state ? formatWord(view.state.state) : 'STATE UNKNOWN');
+
+  const score = status?.score ?? null;
+  const threshold = status?.threshold ?? null;
+  setText(t.score, score === null ? 'score –' : `score ${formatNumber(score)} / ${formatNumber(threshold)}`);
+  const ratio = score !== null && threshold ? Math.min(1, Math.max(0, score / threshold / BAR_SPAN)) : 0;
+  t.barFill.style.width = `${(ratio * 100).toFixed(1)}%`;
+  t.barFill.classList.toggle('over', score !== null && threshold !== null && score > threshold);
+
+  const top = health !== 'OK' ? status?.contributors[0] : undefined;
+  setText(t.contributor, top ? `▸ ${top.sensor} ${formatNumber(top.value)} vs ${formatNumber(top.expected)}` : '');
+  t.contributor.hidden = !top;
+
+  const ts = lastUpdate(view);
+  const age = ts === null ? '' : formatAge(serverNow - ts);
+  const ageText =
+    ts === null ? 'no status yet' : !connected ? `NOT LIVE · last update ${age} ago` : stale ? `STALE · ${age} old` : `updated ${age} ago`;
+  setText(t.age, ageText);
+}
+
+/** Keeps one DOM tile per station, in process order, updating text in place rather than rebuilding. */
+export class TilesView {
+  private readonly tiles = new Map<string, TileParts>();
+
+  constructor(
+    private readonly list: HTMLOListElement,
+    private readonly empty: HTMLElement,
+  ) {}
+
+  render(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean): void {
+    const seen = new Set<string>();
+    views.forEach((view, index) => {
+      const station = view.meta.station;
+      seen.add(station);
+      let tile = this.tiles.get(station);
+      if (!tile) {
+        tile = buildTile(station);
+        this.tiles.set(station, tile);
+      }
+      fillTile(tile, view, serverNow, staleAfterMs, connected);
+      if (this.list.children[index] !== tile.root) this.list.insertBefore(tile.root, this.list.children[index] ?? null);
+    });
+    for (const [station, tile] of this.tiles) {
+      if (seen.has(station)) continue;
+      tile.root.remove();
+      this.tiles.delete(station);
+    }
+    this.empty.hidden = views.length > 0;
+  }
+}

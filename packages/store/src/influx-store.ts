@@ -1,0 +1,191 @@
+import { InfluxDB, type IPoint } from 'influx';
+import type { Logger } from 'pino';
+import type { Anomaly } from '@linewatch/protocol';
+import {
+  anomaliesQuery,
+  continuousQueries,
+  countQuery,
+  parseInfluxDuration,
+  parseRetention,
+  planRange,
+  readingsQuery,
+  scoresQuery,
+} from './influx-query.js';
+import { RP, anomalyToPoint, readingToPoint, rowToAnomaly, rowToReading, rowToScore, scoreToPoint, type InfluxRow } from './influx-schema.js';
+import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, Store, WriteBatch } from './types.js';
+import { DEFAULT_LIMIT } from './validate.js';
+
+export interface InfluxStoreConfig {
+  /** e.g. http://127.0.0.1:8086 */
+  url: string;
+  database: string;
+  username?: string | undefined;
+  password?: string | undefined;
+  /** Duration of the default RP holding raw points, as InfluxQL (`30d`, `720h`). Default 30d. */
+  rawRetention?: string | undefined;
+  /** Duration of the RP holding the 1-minute rollups. Default 400d. */
+  rollupRetention?: string | undefined;
+}
+
+/**
+ * InfluxDB 1.x store. Schema and downsampling rule: docs/storage.md. The client is plain HTTP with no
+ * connection to open, so the constructor may build it; `init()` does the I/O.
+ */
+export class InfluxStore implements Store {
+  readonly kind = 'influx' as const;
+  private readonly influx: InfluxDB;
+  private readonly rawRetention: string;
+  private readonly rollupRetention: string;
+  private readonly rawRetentionMs: number;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly config: InfluxStoreConfig,
+    logger: Logger,
+    /** Injectable clock so tests can exercise the downsampling rule. */
+    private readonly now: () => number = Date.now,
+  ) {
+    this.rawRetention = config.rawRetention ?? '30d';
+    this.rollupRetention = config.rollupRetention ?? '400d';
+    this.rawRetentionMs = parseRetention(this.rawRetention);
+    parseRetention(this.rollupRetention);
+    const url = new URL(config.url);
+    this.influx = new InfluxDB({
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      protocol: url.protocol === 'https:' ? 'https' : 'http',
+      database: config.database,
+      ...(config.username !== undefined ? { username: config.username, password: config.password ?? '' } : {}),
+    });
+    this.log = logger.child({ module: 'influx-store', database: config.database });
+  }
+
+  async init(): Promise<void> {
+    const db = this.config.database;
+    try {
+      await this.influx.createDatabase(db);
+      await this.ensureRetentionPolicy(RP.raw, this.rawRetention, true);
+      await this.ensureRetentionPolicy(RP.rollup, this.rollupRetention, false);
+      await this.ensureContinuousQueries();
+    } catch (err) {
+      throw new Error(`influx init of database ${db} failed`, { cause: err });
+    }
+    this.log.info({ rawRetention: this.rawRetention, rollupRetention: this.rollupRetention }, 'influx store ready');
+  }
+
+  /** CREATE fails when an RP exists with other settings, so compare and ALTER instead. */
+  private async ensureRetentionPolicy(name: string, duration: string, isDefault: boolean): Promise<void> {
+    const existing = (await this.influx.showRetentionPolicies(this.config.database)).find((rp) => rp.name === name);
+    const options = { database: this.config.database, duration, replication: 1, isDefault };
+    if (!existing) {
+      await this.influx.createRetentionPolicy(name, options);
+    } else if (parseInfluxDuration(existing.duration) !== parseRetention(duration) || existing.default !== isDefault) {
+      this.log.info({ rp: name, from: existing.duration, to: duration }, 'altering retention policy');
+      await this.influx.alterRetentionPolicy(name, options);
+    }
+  }
+
+  /** CQs cannot be altered; they are versioned by name, so an outdated one is dropped and the new one created. */
+  private async ensureContinuousQueries(): Promise<void> {
+    const db = this.config.database;
+    const present = await this.continuousQueryNames();
+    const wanted = continuousQueries(db);
+    for (const name of present) {
+      if (name.startsWith('lw_') && !wanted.some((cq) => cq.name === name)) await this.influx.dropContinuousQuery(name, db);
+    }
+    for (const cq of wanted) {
+      // RESAMPLE FOR 10m recomputes the last ten minutes on each run, so batches that arrive late are still rolled up.
+      if (!present.has(cq.name)) await this.influx.createContinuousQuery(cq.name, cq.query, db, 'RESAMPLE FOR 10m');
+    }
+  }
+
+  /**
+   * SHOW CONTINUOUS QUERIES answers with one series per database. The client's `showContinousQueries` keeps only
+   * the first series, whichever database that is, so the series of this database is picked here by name.
+   */
+  private async continuousQueryNames(): Promise<Set<string>> {
+    const raw = (await this.influx.queryRaw('SHOW CONTINUOUS QUERIES', { database: this.config.database })) as {
+      results?: { series?: { name: string; values?: unknown[][] }[] }[];
+    };
+    const series = raw.results?.[0]?.series?.find((s) => s.name === this.config.database);
+    return new Set((series?.values ?? []).map((row) => String(row[0])));
+  }
+
+  async write(batch: WriteBatch): Promise<void> {
+    // InfluxDB rejects the whole request ("points beyond retention policy") when one point is older than the raw
+    // RP; a retry cannot fix that, so such points are dropped here rather than poisoning the batch forever.
+    const horizon = this.now() - this.rawRetentionMs + 60_000;
+    const points: IPoint[] = [];
+    let dropped = 0;
+    const add = (ts: number, point: () => IPoint) => (ts >= horizon ? points.push(point()) : dropped++);
+    for (const r of batch.readings) add(r.ts, () => readingToPoint(r));
+    for (const s of batch.scores) add(s.ts, () => scoreToPoint(s));
+    for (const a of batch.anomalies) add(a.ts, () => anomalyToPoint(a));
+    if (dropped > 0) this.log.warn({ dropped }, 'dropped points older than the raw retention policy');
+    if (points.length === 0) return;
+    try {
+      await this.influx.writePoints(points, { precision: 'ms', retentionPolicy: RP.raw });
+    } catch (err) {
+      throw new Error(`influx write of ${points.length} points failed`, { cause: err });
+    }
+  }
+
+  async readings(q: RangeQuery): Promise<ReadingRow[]> {
+    const plan = planRange(q, this.rawRetentionMs, this.now());
+    const rows = await this.rows(readingsQuery(this.config.database, q, plan));
+    const prefix = plan.bucketMs === undefined ? '' : plan.rp === RP.rollup ? 'mean_mean_' : 'mean_';
+    const seqColumn = plan.bucketMs === undefined ? 'seq' : 'last_seq';
+    return rows.map((row) => rowToReading(row, prefix, seqColumn)).reverse();
+  }
+
+  async scores(q: RangeQuery): Promise<ScoreRow[]> {
+    const plan = planRange(q, this.rawRetentionMs, this.now());
+    const rows = await this.rows(scoresQuery(this.config.database, q, plan));
+    if (plan.bucketMs === undefined) return rows.map((row) => rowToScore(row, false)).reverse();
+    // One series per model: merge buckets, keeping the worst score when two models share a bucket.
+    const byTs = new Map<number, ScoreRow>();
+    for (const row of rows) {
+      const score = rowToScore(row, true);
+      const seen = byTs.get(score.ts);
+      if (!seen || score.score > seen.score) byTs.set(score.ts, score);
+    }
+    const merged = [...byTs.values()].sort((a, b) => a.ts - b.ts);
+    return merged.slice(Math.max(0, merged.length - (q.limit ?? DEFAULT_LIMIT)));
+  }
+
+  async anomalies(q: AnomalyQuery): Promise<Anomaly[]> {
+    const rows = await this.rows(anomaliesQuery(this.config.database, q));
+    // The id is the logical key; a redelivered decision with another tag set would be a second point.
+    const seen = new Set<string>();
+    return rows.map(rowToAnomaly).filter((a) => !seen.has(a.id) && seen.add(a.id));
+  }
+
+  async countReadings(q: CountQuery): Promise<number> {
+    const rows = await this.rows(countQuery(this.config.database, q));
+    const n = rows[0]?.n;
+    return typeof n === 'number' ? n : 0;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const hosts = await this.influx.ping(2_000);
+      return hosts.some((h) => h.online);
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    // Plain HTTP with keep-alive handled by Node; nothing to release.
+  }
+
+  private async rows(query: string): Promise<InfluxRow[]> {
+    this.log.debug({ query }, 'influx query');
+    try {
+      const result = await this.influx.query<InfluxRow>(query, { database: this.config.database, precision: 'ms' });
+      return [...result];
+    } catch (err) {
+      throw new Error('influx query failed', { cause: err });
+    }
+  }
+}

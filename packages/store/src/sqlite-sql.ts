@@ -1,0 +1,102 @@
+/**
+ * SQL of the embedded store. Readings and scores are keyed (line, station, ts) so INSERT OR REPLACE makes a
+ * redelivery overwrite itself; anomalies are keyed by their deterministic id. WITHOUT ROWID tables store rows
+ * in primary-key order, which is exactly the order of the per-station range queries.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS reading (
+  line TEXT NOT NULL,
+  station TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  sensor_values TEXT NOT NULL,
+  context TEXT,
+  replay INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (line, station, ts)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reading_ts ON reading (ts);
+
+CREATE TABLE IF NOT EXISTS score (
+  line TEXT NOT NULL,
+  station TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  score REAL NOT NULL,
+  threshold REAL NOT NULL,
+  t2 REAL NOT NULL,
+  spe REAL NOT NULL,
+  anomalous INTEGER NOT NULL,
+  health TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  replay INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (line, station, ts)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS score_ts ON score (ts);
+
+CREATE TABLE IF NOT EXISTS anomaly (
+  id TEXT PRIMARY KEY,
+  line TEXT NOT NULL,
+  station TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS anomaly_station_ts ON anomaly (line, station, ts);
+CREATE INDEX IF NOT EXISTS anomaly_ts ON anomaly (ts);
+`;
+
+export const INSERT_READING = `INSERT OR REPLACE INTO reading (line, station, ts, seq, sensor_values, context, replay)
+  VALUES (@line, @station, @ts, @seq, @values, @context, @replay)`;
+
+export const INSERT_SCORE = `INSERT OR REPLACE INTO score
+  (line, station, ts, seq, score, threshold, t2, spe, anomalous, health, model_version, replay)
+  VALUES (@line, @station, @ts, @seq, @score, @threshold, @t2, @spe, @anomalous, @health, @modelVersion, @replay)`;
+
+export const INSERT_ANOMALY = `INSERT OR REPLACE INTO anomaly (id, line, station, ts, body) VALUES (@id, @line, @station, @ts, @body)`;
+
+const STATION_RANGE = 'line = @line AND station = @station AND ts >= @from AND ts < @to';
+
+export const SELECT_READINGS = `SELECT ts, seq, sensor_values, context FROM reading
+  WHERE ${STATION_RANGE} ORDER BY ts DESC LIMIT @limit`;
+
+/** The newest `limit` buckets with the seq of each bucket's last point. `%` truncates to integers (a bound JS number is REAL, so `/` would not). */
+export const SELECT_READING_BUCKETS = `WITH bucket AS (
+    SELECT (ts - ts % @bucket) AS bucket, max(ts) AS last_ts FROM reading
+    WHERE ${STATION_RANGE} GROUP BY 1 ORDER BY 1 DESC LIMIT @limit)
+  SELECT bucket.bucket AS bucket, reading.seq AS seq FROM bucket
+  JOIN reading ON reading.line = @line AND reading.station = @station AND reading.ts = bucket.last_ts`;
+
+/** Per-bucket mean of each sensor; the caller narrows `from` to the oldest kept bucket, which bounds the scan. */
+export const SELECT_READING_MEANS = `SELECT (reading.ts - reading.ts % @bucket) AS bucket, value.key AS sensor, avg(value.value) AS mean
+  FROM reading, json_each(reading.sensor_values) AS value
+  WHERE reading.line = @line AND reading.station = @station AND reading.ts >= @from AND reading.ts < @to
+  GROUP BY 1, 2`;
+
+export const SELECT_SCORES = `SELECT ts, score, threshold, t2, spe, anomalous, health, model_version FROM score
+  WHERE ${STATION_RANGE} ORDER BY ts DESC LIMIT @limit`;
+
+/** Max score, mean threshold, max T²/SPE per bucket; health and model of the bucket's last point. */
+export const SELECT_SCORE_BUCKETS = `WITH bucket AS (
+    SELECT (ts - ts % @bucket) AS bucket, max(score) AS score, avg(threshold) AS threshold,
+      max(t2) AS t2, max(spe) AS spe, max(ts) AS last_ts FROM score
+    WHERE ${STATION_RANGE} GROUP BY 1 ORDER BY 1 DESC LIMIT @limit)
+  SELECT bucket.bucket AS ts, bucket.score, bucket.threshold, bucket.t2, bucket.spe,
+    score.health AS health, score.model_version AS model_version FROM bucket
+  JOIN score ON score.line = @line AND score.station = @station AND score.ts = bucket.last_ts
+  ORDER BY 1 DESC`;
+
+/** One statement per filter shape, not `@x IS NULL OR`, so each plan can use an index. */
+export function selectAnomalies(byLine: boolean, byStation: boolean): string {
+  const where = ['ts >= @from', 'ts < @to'];
+  if (byLine) where.push('line = @line');
+  if (byStation) where.push('station = @station');
+  return `SELECT body FROM anomaly WHERE ${where.join(' AND ')} ORDER BY ts DESC, id DESC LIMIT @limit`;
+}
+
+export function countReadings(byLine: boolean, byStation: boolean): string {
+  const where = ['ts >= @from', 'ts < @to'];
+  if (byLine) where.push('line = @line');
+  if (byStation) where.push('station = @station');
+  return `SELECT count(*) AS n FROM reading WHERE ${where.join(' AND ')}`;
+}
+
+export const PRUNE = ['DELETE FROM reading WHERE ts < ?', 'DELETE FROM score WHERE ts < ?', 'DELETE FROM anomaly WHERE ts < ?'];

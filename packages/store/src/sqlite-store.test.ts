@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from './sqlite-store.js';
+import { storeContract } from './store.contract.js';
+
+const logger = pino({ level: 'silent' });
+
+storeContract('sqlite :memory:', async () => new SqliteStore({ path: ':memory:' }, logger));
+
+describe('SqliteStore', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('uses WAL on a file and keeps data across reopen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lw-store-'));
+    dirs.push(dir);
+    const path = join(dir, 'linewatch.db');
+    const reading = { line: 'fab1', station: 'etch-01', ts: Date.now(), seq: 1, values: { rf_power: 1500 } };
+    const first = new SqliteStore({ path }, logger);
+    await first.init();
+    await first.write({ readings: [reading], scores: [], anomalies: [] });
+    await first.close();
+    const probe = new Database(path, { readonly: true });
+    expect(probe.pragma('journal_mode', { simple: true })).toBe('wal');
+    probe.close();
+    const second = new SqliteStore({ path }, logger);
+    await second.init();
+    expect(await second.countReadings({ from: 0, to: Date.now() + 1 })).toBe(1);
+    await second.close();
+  });
+
+  it('prunes rows older than the retention at init and on demand', async () => {
+    const store = new SqliteStore({ path: ':memory:', retentionMs: 60_000 }, logger);
+    await store.init();
+    const now = Date.now();
+    const at = (ts: number) => ({ line: 'fab1', station: 'etch-01', ts, seq: 1, values: { x: 1 } });
+    await store.write({ readings: [at(now - 120_000), at(now - 1_000)], scores: [], anomalies: [] });
+    expect(store.prune()).toBe(1);
+    expect(await store.countReadings({ from: 0, to: now + 1 })).toBe(1);
+    await store.close();
+  });
+
+  it('writes a batch atomically: a failing row rolls back the whole batch', async () => {
+    const store = new SqliteStore({ path: ':memory:' }, logger);
+    await store.init();
+    const good = { line: 'fab1', station: 'etch-01', ts: Date.now(), seq: 1, values: { x: 1 } };
+    // seq NOT NULL: a null seq fails the insert after the good row was inserted inside the transaction.
+    const bad = { ...good, ts: good.ts + 1, seq: null as unknown as number };
+    await expect(store.write({ readings: [good, bad], scores: [], anomalies: [] })).rejects.toThrow('sqlite write failed');
+    expect(await store.countReadings({ from: 0, to: good.ts + 10 })).toBe(0);
+    await store.close();
+  });
+
+  it('stops its prune timer on close and refuses use afterwards', async () => {
+    const store = new SqliteStore({ path: ':memory:', pruneEveryMs: 10 }, logger);
+    await store.init();
+    await store.close();
+    expect(await store.ping()).toBe(false);
+    await expect(store.readings({ line: 'fab1', station: 'etch-01', from: 0, to: 1 })).rejects.toThrow('not initialised');
+  });
+});

@@ -1,0 +1,107 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type prom from 'prom-client';
+import { Server } from 'socket.io';
+import type { ClientToServerEvents, ServerToClientEvents } from '@linewatch/protocol';
+import type { Store } from '@linewatch/store';
+import type { ApiConfig } from './config.js';
+import { redactConfig } from './config.js';
+import { dashboardFiles } from './dashboard-files.js';
+import { errorMiddleware, notFoundRoute } from './http-error.js';
+import { LineState } from './line-state.js';
+import { LiveFeed } from './live-feed.js';
+import { ApiMetrics } from './metrics.js';
+import { createRoutes } from './routes.js';
+
+export { loadApiConfig, type ApiConfig } from './config.js';
+export { HttpError } from './http-error.js';
+
+export interface Api {
+  start(): Promise<{ url: string; port: number }>;
+  stop(): Promise<void>;
+  readonly metrics: prom.Registry;
+}
+
+export interface ApiDeps {
+  store: Store;
+  logger: Logger;
+}
+
+/** Counts and times every request by its route pattern, never by raw path, to keep label sets small. */
+function requestMetrics(metrics: ApiMetrics): RequestHandler {
+  return (req, res, next) => {
+    const end = metrics.httpDuration.startTimer();
+    res.on('finish', () => {
+      const pattern = req.route ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : 'static';
+      const route = pattern.startsWith('/api') || ['/healthz', '/readyz', '/metrics'].includes(pattern) ? pattern : pattern === 'unmatched' ? pattern : 'static';
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      end({ method: req.method, route });
+    });
+    next();
+  };
+}
+
+/**
+ * Builds the API: line state from MQTT, REST, socket.io live feed and the dashboard, on one HTTP server.
+ * Nothing happens until `start()`, so tests build the real thing.
+ *
+ * @example
+ * const api = createApi(loadApiConfig(process.env), { store, logger });
+ * const { url } = await api.start();
+ */
+export function createApi(config: ApiConfig, deps: ApiDeps): Api {
+  const log = deps.logger.child({ module: 'api' });
+  const metrics = new ApiMetrics();
+  const lineState = new LineState({ config, logger: deps.logger, metrics });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(requestMetrics(metrics));
+  app.use(express.json({ limit: '16kb' }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use(createRoutes({ lineState, store: deps.store }));
+  app.use('/api', notFoundRoute);
+  app.use(dashboardFiles(config.DASHBOARD_DIR));
+  app.use(notFoundRoute);
+  app.use(errorMiddleware(deps.logger.child({ module: 'http' })));
+
+  const server = http.createServer(app);
+  const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, { serveClient: false, maxHttpBufferSize: 16 * 1024 });
+  const liveFeed = new LiveFeed({ io, lineState, metrics, logger: deps.logger });
+
+  return {
+    metrics: metrics.registry,
+    async start() {
+      await lineState.start();
+      const stored = await deps.store.anomalies({ line: config.LINE, limit: config.RECENT_ANOMALIES }).catch((err: unknown) => {
+        log.warn({ err }, 'could not load recent anomalies from the store; the live list starts empty');
+        return [];
+      });
+      lineState.seedAnomalies(stored);
+      liveFeed.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (err) => reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`, { cause: err })));
+        server.listen(config.PORT, config.HOST, () => resolve());
+      });
+      const port = (server.address() as AddressInfo).port;
+      const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+      log.info({ url, config: redactConfig(config) }, 'api listening');
+      return { url, port };
+    },
+    async stop() {
+      liveFeed.stop();
+      // io.close() also closes the HTTP server; drop idle keep-alive sockets so the port frees at once.
+      await new Promise<void>((resolve) => {
+        io.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await lineState.stop();
+      log.info('api stopped');
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { createStore } from '@linewatch/store';
+import { createApi } from './app.js';
+import { loadApiConfig, type ApiConfig } from './config.js';
+
+/** Process entry: config, store, API; SIGINT/SIGTERM stop them in reverse order. */
+const logger = pino({
+  name: 'linewatch-api',
+  level: process.env.LOG_LEVEL ?? 'info',
+  redact: { paths: ['*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', 'password', '*.password', 'req.headers.authorization'], censor: '[redacted]' },
+});
+
+function storeConfig(config: ApiConfig) {
+  if (!config.INFLUX_URL) mkdirSync(path.dirname(config.SQLITE_PATH), { recursive: true });
+  return {
+    sqlitePath: config.SQLITE_PATH,
+    influx: config.INFLUX_URL
+      ? { url: config.INFLUX_URL, database: config.INFLUX_DATABASE, username: config.INFLUX_USERNAME || undefined, password: config.INFLUX_PASSWORD || undefined }
+      : undefined,
+  };
+}
+
+async function main(): Promise<void> {
+  let config: ApiConfig;
+  try {
+    config = loadApiConfig(process.env);
+  } catch (err) {
+    logger.fatal((err as Error).message);
+    process.exit(1);
+  }
+  const store = createStore(storeConfig(config), logger);
+  await store.init();
+  const api = createApi(config, { store, logger });
+  await api.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    try {
+      await api.stop();
+      await store.close();
+      process.exit(0);
+    } catch (err) {
+      logger.error({ err }, 'unclean stop');
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', (s) => void stop(s));
+  process.on('SIGTERM', (s) => void stop(s));
+}
+
+main().catch((err: unknown) => {
+  logger.fatal({ err }, 'api failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,91 @@
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { IdSchema } from '@linewatch/protocol';
+import type { Store } from '@linewatch/store';
+import { HttpError, parseInput } from './http-error.js';
+import type { LineState } from './line-state.js';
+import { BucketParamSchema, TimeParamSchema, resolveTimeRange } from './time-range.js';
+
+export interface RoutesDeps {
+  lineState: LineState;
+  store: Store;
+}
+
+const StationParamsSchema = z.object({ station: IdSchema });
+
+const HistoryQuerySchema = z.object({
+  from: TimeParamSchema.optional(),
+  to: TimeParamSchema.optional(),
+  bucket: BucketParamSchema.optional(),
+});
+
+const AnomalyQuerySchema = z.object({
+  station: IdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(1_000).default(100),
+  from: TimeParamSchema.optional(),
+  to: TimeParamSchema.optional(),
+});
+
+/** Query values arrive as string | string[]; a repeated key is a client mistake, not something to guess at. */
+function singleValued(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.query)) {
+    if (typeof value !== 'string') throw new HttpError(400, 'bad_request', `query parameter "${key}" must be given once`);
+    out[key] = value;
+  }
+  return out;
+}
+
+/** REST over the live line picture (LineState) and its history (Store). */
+export function createRoutes({ lineState, store }: RoutesDeps): Router {
+  const router = Router();
+  const line = lineState.line;
+
+  router.get('/api/stations', (_req, res) => {
+    res.json(lineState.stations());
+  });
+
+  router.get('/api/stations/:station', (req, res) => {
+    const { station } = parseInput(StationParamsSchema, req.params, 'station id');
+    const view = lineState.station(station);
+    if (!view) throw new HttpError(404, 'not_found', `unknown station "${station}" on line "${line}"`);
+    res.json(view);
+  });
+
+  router.get('/api/stations/:station/history', async (req, res) => {
+    const { station } = parseInput(StationParamsSchema, req.params, 'station id');
+    if (!lineState.station(station)) throw new HttpError(404, 'not_found', `unknown station "${station}" on line "${line}"`);
+    const q = parseInput(HistoryQuerySchema, singleValued(req), 'query');
+    const range = resolveTimeRange({ from: q.from, to: q.to, bucketMs: q.bucket }, Date.now());
+    if (typeof range === 'string') throw new HttpError(400, 'bad_request', `invalid time range: ${range}`);
+    const query = { line, station, from: range.from, to: range.to, ...(range.bucketMs ? { bucketMs: range.bucketMs } : {}) };
+    const [readings, scores] = await Promise.all([store.readings(query), store.scores(query)]).catch((err: unknown) => {
+      throw new HttpError(503, 'unavailable', 'history store did not answer', { cause: err });
+    });
+    res.json({ line, station, from: range.from, to: range.to, bucketMs: range.bucketMs ?? null, readings, scores });
+  });
+
+  router.get('/api/anomalies', async (req, res) => {
+    const q = parseInput(AnomalyQuerySchema, singleValued(req), 'query');
+    if (q.from !== undefined && q.to !== undefined && q.to <= q.from)
+      throw new HttpError(400, 'bad_request', 'invalid time range: to must be after from');
+    const anomalies = await store
+      .anomalies({ line, limit: q.limit, ...(q.station ? { station: q.station } : {}), ...(q.from !== undefined ? { from: q.from } : {}), ...(q.to !== undefined ? { to: q.to } : {}) })
+      .catch((err: unknown) => {
+        throw new HttpError(503, 'unavailable', 'anomaly store did not answer', { cause: err });
+      });
+    res.json(anomalies);
+  });
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'up' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    const storeUp = await store.ping().catch(() => false);
+    const broker = lineState.brokerConnected;
+    res.status(storeUp && broker ? 200 : 503).json({ status: storeUp && broker ? 'ready' : 'not_ready', broker, store: storeUp });
+  });
+
+  return router;
+}

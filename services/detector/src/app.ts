@@ -1,0 +1,129 @@
+import type { Store } from '@linewatch/store';
+import type pino from 'pino';
+import type prom from 'prom-client';
+import type { DetectorConfig } from './config.js';
+import { DeadLetterer } from './dead-letter.js';
+import { EventBus } from './event-bus.js';
+import { DetectorHttp } from './http.js';
+import { DetectorMetrics, type DetectorStats } from './metrics.js';
+import { ModelRegistry } from './model-registry.js';
+import { loadOnnxModel } from './model/onnx-model.js';
+import type { StationModel } from './model/types.js';
+import { MqttIngest } from './mqtt-ingest.js';
+import { Publisher } from './publisher.js';
+import { Scorer } from './scorer.js';
+import { StationTracker } from './station-tracker.js';
+import { StoreWriter } from './store-writer.js';
+
+export { loadDetectorConfig, type DetectorConfig } from './config.js';
+export type { DetectorStats } from './metrics.js';
+export { decide, type Decision, type DecisionState } from './decision.js';
+
+export interface DetectorDeps {
+  store: Store;
+  logger: pino.Logger;
+  /** Loads one model file; defaults to onnxruntime-node. Tests and backtests may inject their own. */
+  loadModel?: (path: string) => Promise<StationModel>;
+}
+
+export interface Detector {
+  start(): Promise<void>;
+  /** Stops ingest, scores and stores everything accepted, publishes the last statuses, then closes. */
+  stop(): Promise<void>;
+  readonly metrics: prom.Registry;
+  /** Actual HTTP port once started (useful with HTTP_PORT=0); undefined when disabled or stopped. */
+  readonly httpPort: number | undefined;
+  stats(): DetectorStats;
+}
+
+/** Scoring backlog (snapshots) at which ingest also holds its acks. */
+const SCORE_BACKLOG_MAX_BATCHES = 64;
+
+/** Builds the detector; nothing connects until start(). The store must already be init()ed. */
+export function createDetector(config: DetectorConfig, deps: DetectorDeps): Detector {
+  const logger = deps.logger.child({ service: 'detector' });
+  const metrics = new DetectorMetrics();
+  const bus = new EventBus(logger.child({ module: 'event-bus' }), metrics);
+  const writer = new StoreWriter({
+    store: deps.store,
+    metrics,
+    logger,
+    options: { batchMax: config.writeBatchMax, flushMs: config.writeFlushMs, bufferMax: config.writeBufferMax },
+  });
+  const scorer = new Scorer({ batchMax: config.batchMax, batchWaitMs: config.batchWaitMs, metrics, logger });
+  const registry = new ModelRegistry({ modelsDir: config.modelsDir, loadModel: deps.loadModel ?? loadOnnxModel, logger });
+  const scoreBacklogMax = config.batchMax * SCORE_BACKLOG_MAX_BATCHES;
+  // The publish path is the ingest's broker link; the indirection lets the publisher and dead-letterer exist first.
+  let ingest: MqttIngest | undefined;
+  const publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }) => ingest?.publish(topic, payload, opts);
+  const deadLetters = new DeadLetterer({ logger: logger.child({ module: 'dead-letter' }), metrics, publish, service: 'detector' });
+  ingest = new MqttIngest({
+    config,
+    bus,
+    deadLetters,
+    metrics,
+    logger,
+    backpressure: () => writer.full || scorer.backlog >= scoreBacklogMax,
+    waitForRoom: async () => {
+      await writer.waitForRoom();
+      while (scorer.backlog >= scoreBacklogMax) await new Promise((r) => setTimeout(r, config.batchWaitMs + 1));
+    },
+  });
+  const tracker = new StationTracker({
+    bus, registry, scorer, metrics, logger,
+    alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs,
+  });
+  const publisher = new Publisher({ bus, publish, metrics, logger, minIntervalMs: config.statusMinIntervalMs });
+  const http = new DetectorHttp({
+    port: config.httpPort,
+    registry: metrics.registry,
+    logger,
+    ready: async () => {
+      const checks = { broker: ingest?.connected ?? false, store: writer.healthy && (await deps.store.ping().catch(() => false)) };
+      return { ready: checks.broker && checks.store, checks };
+    },
+  });
+  bus.on('reading', ({ point }) => writer.addReading(point));
+  bus.on('score', ({ point }) => writer.addScore(point));
+  bus.on('anomaly', ({ anomaly }) => writer.addAnomaly(anomaly));
+
+  // A detector runs once: start() after stop() is a no-op, since its components hold no reset path.
+  let started = false;
+  let stopped = false;
+  return {
+    async start() {
+      if (started || stopped) return;
+      started = true;
+      writer.start();
+      publisher.start();
+      tracker.start();
+      await http.start();
+      await ingest.start();
+      logger.info(
+        { line: config.line, mode: config.subscriptionMode, partition: config.partition, modelsDir: config.modelsDir, clientId: config.mqtt.clientId },
+        'detector started',
+      );
+    },
+    async stop() {
+      if (!started || stopped) return;
+      stopped = true;
+      // Reverse order of the data flow: nothing new comes in, then every stage drains into the next.
+      ingest.pause();
+      await tracker.stop();
+      await scorer.stop();
+      publisher.stop();
+      await writer.stop();
+      await ingest.stop();
+      await registry.stop();
+      await http.stop();
+      logger.info({ stats: metrics.stats }, 'detector stopped');
+    },
+    get metrics() {
+      return metrics.registry;
+    },
+    get httpPort() {
+      return http.port;
+    },
+    stats: () => ({ ...metrics.stats }),
+  };
+}

@@ -1,0 +1,154 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** Repo root, found from this file so MODELS_DIR works whatever the working directory is. */
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+const int = (def: number, min: number) => z.coerce.number().int().min(min).default(def);
+
+/** Detector env; each key has a default so `npm start` needs none. */
+export const DetectorEnvSchema = z.object({
+  /** Broker URL (mqtt:// or mqtts://). */
+  MQTT_URL: z.string().url().default('mqtt://127.0.0.1:1883'),
+  /** Fixed client id: the broker keeps our persistent session (queued QoS 1 messages) under it. One per instance. */
+  MQTT_CLIENT_ID: z.string().min(1).max(128).default('linewatch-detector-0'),
+  /** Broker user; never logged. */
+  MQTT_USERNAME: z.string().optional(),
+  /** Broker password; never logged. */
+  MQTT_PASSWORD: z.string().optional(),
+  /** 4 = MQTT 3.1.1 (works everywhere, including the embedded aedes); 5 = MQTT 5 (needed for shared mode). */
+  MQTT_PROTOCOL_VERSION: z.coerce.number().pipe(z.union([z.literal(4), z.literal(5)])).default(4),
+  /** MQTT 5 only: how long (s) the broker keeps our session after a disconnect. */
+  MQTT_SESSION_EXPIRY_S: int(3600, 0),
+  /** Line id to watch, or '+' for every line. */
+  LINE: z.string().regex(/^(\+|[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$/, "a line id or '+'").default('+'),
+  /** Folder of `{stationType}.onnx` / `{station}.onnx` models; relative paths resolve against the repo root. */
+  MODELS_DIR: z.string().min(1).default('models'),
+  /** 'index/count': this instance handles stations with stableHash(line/station) % count === index. */
+  DETECTOR_PARTITION: z
+    .string()
+    .regex(/^\d+\/\d+$/, "format 'index/count', e.g. '0/1'")
+    .refine((s) => {
+      const [i, n] = s.split('/').map(Number) as [number, number];
+      return n >= 1 && i < n;
+    }, 'index must be < count and count >= 1')
+    .default('0/1'),
+  /** 'partition' (keeps per-station state correct) or 'shared' (MQTT 5 shared subscription; stateless scoring only). */
+  SUBSCRIPTION_MODE: z.enum(['partition', 'shared']).default('partition'),
+  /** Most snapshots per model in one onnxruntime call. */
+  BATCH_MAX: int(64, 1),
+  /** Longest wait (ms) for a scoring batch to fill. */
+  BATCH_WAIT_MS: int(5, 0),
+  /** Most points (readings + scores + anomalies) per store write. */
+  WRITE_BATCH_MAX: int(5000, 1),
+  /** Longest time (ms) a point waits in the write buffer. */
+  WRITE_FLUSH_MS: int(250, 1),
+  /** Buffered points at which ingest stops acking (broker-side backpressure) until the store catches up. */
+  WRITE_BUFFER_MAX: int(200_000, 1),
+  /** Larger payloads are dead-lettered. */
+  MAX_PAYLOAD_BYTES: int(65_536, 64),
+  /** Consecutive anomalous samples that raise ALARM. */
+  ALARM_AFTER: int(3, 1),
+  /** Consecutive normal samples that return a station to OK. */
+  CLEAR_AFTER: int(5, 1),
+  /** A station with no telemetry for this long (ms) is OFFLINE. */
+  OFFLINE_AFTER_MS: int(10_000, 100),
+  /** Least time (ms) between status publishes of one station; health changes always publish at once. */
+  STATUS_MIN_INTERVAL_MS: int(250, 0),
+  /** InfluxDB 1.x URL; unset = the embedded SQLite store (used only by the detector's own entry point). */
+  INFLUX_URL: z.string().url().optional(),
+  /** InfluxDB database. */
+  INFLUX_DATABASE: z.string().min(1).default('linewatch'),
+  /** InfluxDB user; never logged. */
+  INFLUX_USERNAME: z.string().optional(),
+  /** InfluxDB password; never logged. */
+  INFLUX_PASSWORD: z.string().optional(),
+  /** SQLite file when INFLUX_URL is unset; relative paths resolve against the repo root. */
+  SQLITE_PATH: z.string().min(1).default('data/linewatch.db'),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Port of /healthz, /readyz and /metrics; 0 = ephemeral, -1 = no HTTP server. */
+  HTTP_PORT: int(9464, -1).refine((p) => p <= 65535, 'port <= 65535'),
+});
+
+export interface DetectorConfig {
+  readonly mqtt: {
+    readonly url: string;
+    readonly clientId: string;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly protocolVersion: 4 | 5;
+    readonly sessionExpiryS: number;
+  };
+  readonly line: string;
+  readonly modelsDir: string;
+  readonly partition: { readonly index: number; readonly count: number };
+  readonly subscriptionMode: 'partition' | 'shared';
+  readonly batchMax: number;
+  readonly batchWaitMs: number;
+  readonly writeBatchMax: number;
+  readonly writeFlushMs: number;
+  readonly writeBufferMax: number;
+  readonly maxPayloadBytes: number;
+  readonly alarmAfter: number;
+  readonly clearAfter: number;
+  readonly offlineAfterMs: number;
+  readonly statusMinIntervalMs: number;
+  readonly httpPort: number;
+  /** Store settings for the standalone entry point; the launcher may build its own store instead. */
+  readonly store: {
+    readonly influx: { readonly url: string; readonly database: string; readonly username: string | undefined; readonly password: string | undefined } | undefined;
+    readonly sqlitePath: string;
+  };
+  readonly logLevel: string;
+}
+
+/** Parses detector config from env. Throws one Error that lists every problem. */
+export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
+  // Empty strings mean "unset" (docker-compose passes `KEY=` through), so defaults apply.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = DetectorEnvSchema.superRefine((e, ctx) => {
+    if (e.SUBSCRIPTION_MODE === 'shared' && e.MQTT_PROTOCOL_VERSION !== 5) {
+      ctx.addIssue({ code: 'custom', path: ['SUBSCRIPTION_MODE'], message: 'shared needs MQTT_PROTOCOL_VERSION=5' });
+    }
+  }).safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new Error(`invalid detector config:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  const [index, count] = e.DETECTOR_PARTITION.split('/').map(Number) as [number, number];
+  return Object.freeze({
+    mqtt: Object.freeze({
+      url: e.MQTT_URL,
+      clientId: e.MQTT_CLIENT_ID,
+      username: e.MQTT_USERNAME,
+      password: e.MQTT_PASSWORD,
+      protocolVersion: e.MQTT_PROTOCOL_VERSION as 4 | 5,
+      sessionExpiryS: e.MQTT_SESSION_EXPIRY_S,
+    }),
+    line: e.LINE,
+    modelsDir: path.resolve(REPO_ROOT, e.MODELS_DIR),
+    partition: Object.freeze({ index, count }),
+    subscriptionMode: e.SUBSCRIPTION_MODE,
+    batchMax: e.BATCH_MAX,
+    batchWaitMs: e.BATCH_WAIT_MS,
+    writeBatchMax: e.WRITE_BATCH_MAX,
+    writeFlushMs: e.WRITE_FLUSH_MS,
+    writeBufferMax: e.WRITE_BUFFER_MAX,
+    maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    alarmAfter: e.ALARM_AFTER,
+    clearAfter: e.CLEAR_AFTER,
+    offlineAfterMs: e.OFFLINE_AFTER_MS,
+    statusMinIntervalMs: e.STATUS_MIN_INTERVAL_MS,
+    httpPort: e.HTTP_PORT,
+    store: Object.freeze({
+      influx: e.INFLUX_URL
+        ? Object.freeze({ url: e.INFLUX_URL, database: e.INFLUX_DATABASE, username: e.INFLUX_USERNAME, password: e.INFLUX_PASSWORD })
+        : undefined,
+      sqlitePath: path.resolve(REPO_ROOT, e.SQLITE_PATH),
+    }),
+    logLevel: e.LOG_LEVEL,
+  });
+}

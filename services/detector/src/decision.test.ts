@@ -1,0 +1,149 @@
+import { AnomalySchema } from '@linewatch/protocol';
+import { describe, expect, it } from 'vitest';
+import { decide, INITIAL_DECISION, rankContributors, type DecisionInput, type DecisionState } from './decision.js';
+
+const model: DecisionInput['model'] = {
+  features: ['a', 'b', 'c', 'd', 'e', 'f'],
+  mean: [0, 0, 0, 0, 0, 0],
+  std: [1, 1, 1, 1, 1, 1],
+  threshold: 1,
+  version: 'etch@test',
+  t2Limit: 12,
+};
+const rules = { alarmAfter: 3, clearAfter: 5 };
+
+function input(ts: number, score: number, extra: Partial<DecisionInput> = {}): DecisionInput {
+  return {
+    line: 'fab1',
+    station: 'etch-01',
+    ts,
+    seq: ts,
+    values: { a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 },
+    row: { score, t2: score * 10, spe: score / 2 },
+    model,
+    equipmentState: 'PRODUCTIVE',
+    ...extra,
+  };
+}
+
+/** Runs a score sequence through decide(), one sample per ms from ts=1. */
+function run(scores: number[], extra: Partial<DecisionInput> = {}, start: DecisionState = INITIAL_DECISION) {
+  let state = start;
+  return scores.map((s, i) => {
+    const d = decide(state, input(i + 1, s, extra), rules);
+    state = d.state;
+    return d;
+  });
+}
+
+describe('decide', () => {
+  it('stays OK while scores are at or below the threshold', () => {
+    const out = run([0.1, 0.5, 1.0, 0.99]);
+    expect(out.map((d) => d.state.health)).toEqual(['OK', 'OK', 'OK', 'OK']);
+    expect(out.every((d) => !d.anomalous && d.anomaly === undefined && d.contributors.length === 0)).toBe(true);
+  });
+
+  it('goes OK→WARN on the first anomalous sample and →ALARM on the third in a row, with one anomaly', () => {
+    const out = run([1.5, 1.5, 1.5, 1.5, 1.5]);
+    expect(out.map((d) => d.state.health)).toEqual(['WARN', 'WARN', 'ALARM', 'ALARM', 'ALARM']);
+    expect(out.map((d) => d.anomaly !== undefined)).toEqual([false, false, true, false, false]);
+    const anomaly = out[2]!.anomaly!;
+    expect(AnomalySchema.parse(anomaly)).toEqual(anomaly);
+    expect(anomaly).toMatchObject({ id: 'fab1/etch-01/3', severity: 'warning', score: 1.5, threshold: 1, t2Limit: 12, modelVersion: 'etch@test' });
+    expect(out[2]!.state.since).toBe(3);
+    expect(out[0]!.state.since).toBe(1);
+  });
+
+  it('restarts the run count when a normal sample interrupts', () => {
+    const out = run([2, 2, 0.5, 2, 2, 2]);
+    expect(out.map((d) => d.state.health)).toEqual(['WARN', 'WARN', 'WARN', 'WARN', 'WARN', 'ALARM']);
+    expect(out[5]!.state.consecutiveAnomalous).toBe(3);
+  });
+
+  it('returns to OK only after CLEAR_AFTER normal samples in a row', () => {
+    const out = run([1.5, 1.5, 1.5, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0]);
+    expect(out.map((d) => d.state.health)).toEqual([
+      'WARN', 'WARN', 'ALARM', 'ALARM', 'ALARM', 'ALARM', 'ALARM', 'ALARM', 'ALARM', 'ALARM', 'ALARM', 'ALARM', 'OK',
+    ]);
+    expect(out[12]!.healthChanged).toBe(true);
+    expect(out[12]!.state.episodeSeverity).toBeNull();
+  });
+
+  it('clears WARN with the same rule', () => {
+    const out = run([1.5, 0, 0, 0, 0, 0]);
+    expect(out.map((d) => d.state.health)).toEqual(['WARN', 'WARN', 'WARN', 'WARN', 'WARN', 'OK']);
+  });
+
+  it('emits critical when entering ALARM above twice the threshold', () => {
+    const out = run([3, 3, 3]);
+    expect(out[2]!.anomaly?.severity).toBe('critical');
+  });
+
+  it('emits a second anomaly when severity escalates within the episode, but never for de-escalation', () => {
+    const out = run([1.5, 1.5, 1.5, 2.5, 1.5, 3, 2.5]);
+    const emitted = out.flatMap((d) => (d.anomaly ? [[d.anomaly.ts, d.anomaly.severity]] : []));
+    expect(emitted).toEqual([
+      [3, 'warning'],
+      [4, 'critical'],
+    ]);
+  });
+
+  it('starts a new episode (and anomaly) after clearing', () => {
+    const out = run([2, 2, 2, 0, 0, 0, 0, 0, 2, 2, 2]);
+    expect(out.flatMap((d) => (d.anomaly ? [d.anomaly.id] : []))).toEqual(['fab1/etch-01/3', 'fab1/etch-01/11']);
+  });
+
+  it('never raises ALARM outside PRODUCTIVE, but still marks the samples anomalous', () => {
+    for (const state of ['UNSCHEDULED_DOWN', 'SCHEDULED_DOWN', 'ENGINEERING', 'STANDBY', 'NON_SCHEDULED'] as const) {
+      const out = run([5, 5, 5, 5], { equipmentState: state });
+      expect(out.map((d) => d.state.health)).toEqual(['WARN', 'WARN', 'WARN', 'WARN']);
+      expect(out.every((d) => d.anomalous && d.anomaly === undefined)).toBe(true);
+    }
+  });
+
+  it('treats an unknown equipment state as productive', () => {
+    const out = run([2, 2, 2], { equipmentState: undefined });
+    expect(out[2]!.state.health).toBe('ALARM');
+  });
+
+  it('does not escalate severity while suppressed', () => {
+    const inAlarm = run([1.5, 1.5, 1.5]).at(-1)!.state;
+    const out = run([5], { equipmentState: 'UNSCHEDULED_DOWN' }, inAlarm);
+    expect(out[0]!.anomaly).toBeUndefined();
+  });
+
+  it('raises ALARM on the first sample when ALARM_AFTER is 1', () => {
+    const d = decide(INITIAL_DECISION, input(1, 2), { alarmAfter: 1, clearAfter: 1 });
+    expect(d.state.health).toBe('ALARM');
+    expect(d.anomaly).toBeDefined();
+    expect(decide(d.state, input(2, 0), { alarmAfter: 1, clearAfter: 1 }).state.health).toBe('OK');
+  });
+
+  it('is deterministic: the same input gives the same anomaly id', () => {
+    const a = run([2, 2, 2])[2]!.anomaly;
+    const b = run([2, 2, 2])[2]!.anomaly;
+    expect(a).toEqual(b);
+  });
+
+  it('carries context and replay onto the anomaly', () => {
+    const out = run([2, 2, 2], { context: { lot: 'L1' }, replay: true });
+    expect(out[2]!.anomaly).toMatchObject({ context: { lot: 'L1' }, replay: true });
+  });
+});
+
+describe('rankContributors', () => {
+  it('uses the model contrib and expected outputs, top 5 sorted by contribution', () => {
+    const row = { score: 2, t2: 1, spe: 1, contrib: [0.05, 0.3, 0.1, 0.2, 0.25, 0.1], expected: [10, 20, 30, 40, 50, 60] };
+    const top = rankContributors({ a: 1, b: 2, c: 3, d: 4, e: 5, f: 6 }, row, model, 5);
+    expect(top.map((c) => c.sensor)).toEqual(['b', 'e', 'd', 'c', 'f']);
+    expect(top[0]).toEqual({ sensor: 'b', value: 2, expected: 20, contribution: 0.3 });
+  });
+
+  it('falls back to squared z-scores against the training mean when the model has no contrib output', () => {
+    const top = rankContributors({ a: 0, b: 3, c: 1, d: 0, e: 0, f: 0 }, { score: 2, t2: 1, spe: 1 }, model, 2);
+    expect(top).toEqual([
+      { sensor: 'b', value: 3, expected: 0, contribution: 0.9 },
+      { sensor: 'c', value: 1, expected: 0, contribution: 0.1 },
+    ]);
+  });
+});

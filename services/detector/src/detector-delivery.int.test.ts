@@ -1,0 +1,133 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { topics } from '@linewatch/protocol';
+import { SqliteStore, type Store, type WriteBatch } from '@linewatch/store';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireServices, TEST_MQTT_URL } from '../../../test/support/services.js';
+import { createDetector, loadDetectorConfig, type Detector } from './app.js';
+
+const ok = await requireServices('mosquitto');
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The real SQLite store behind a slow link: every write takes `delayMs`, like a remote InfluxDB under load. */
+class SlowStore extends SqliteStore {
+  constructor(private readonly delayMs: number) {
+    super({ path: ':memory:' }, logger);
+  }
+  override async write(batch: WriteBatch): Promise<void> {
+    await new Promise((r) => setTimeout(r, this.delayMs));
+    await super.write(batch);
+  }
+}
+
+describe.skipIf(!ok)('detector delivery guarantees against Mosquitto', () => {
+  const line = `d${Date.now()}`;
+  const clientIds: string[] = [];
+  let modelsDir: string;
+  let probe: MqttClient;
+  const started: Detector[] = [];
+
+  function detector(store: Store, env: Record<string, string>): Detector {
+    const config = loadDetectorConfig({ MQTT_URL: TEST_MQTT_URL, LINE: line, MODELS_DIR: modelsDir, HTTP_PORT: '-1', WRITE_FLUSH_MS: '10', ...env });
+    clientIds.push(config.mqtt.clientId);
+    const d = createDetector(config, { store, logger });
+    started.push(d);
+    return d;
+  }
+
+  const publishReadings = async (stations: string[], count: number, seqFrom = 0) => {
+    const all: Promise<unknown>[] = [];
+    for (let i = seqFrom; i < seqFrom + count; i++) {
+      for (const station of stations) {
+        all.push(probe.publishAsync(topics.telemetry(line, station), JSON.stringify({ ts: 1_000_000 + i, seq: i, values: { x: i } }), { qos: 1 }));
+      }
+    }
+    await Promise.all(all);
+  };
+
+  beforeAll(async () => {
+    modelsDir = await mkdtemp(join(tmpdir(), 'linewatch-det-empty-'));
+    probe = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `lw-probe-${line}`, clean: true });
+  });
+  afterAll(async () => {
+    for (const d of started) await d.stop();
+    await probe?.endAsync();
+    for (const clientId of new Set(clientIds)) {
+      const cleaner = await mqtt.connectAsync(TEST_MQTT_URL, { clientId, clean: true }).catch(() => undefined);
+      await cleaner?.endAsync();
+    }
+    if (modelsDir) await rm(modelsDir, { recursive: true, force: true });
+  });
+
+  it('gets the readings sent while it was down from its persistent session', async () => {
+    const store = new SqliteStore({ path: ':memory:' }, logger);
+    await store.init();
+    const env = { MQTT_CLIENT_ID: `lw-det-restart-${line}` };
+    const first = detector(store, env);
+    await first.start();
+    await publishReadings(['r1'], 20);
+    await until('first run stored', () => first.stats().readingsWritten === 20);
+    await first.stop();
+    await publishReadings(['r1'], 30, 20);
+    const second = detector(store, env);
+    await second.start();
+    await until('queued readings stored', () => second.stats().readingsWritten === 30);
+    expect(await store.countReadings({ line, station: 'r1', from: 0, to: 2_000_000 })).toBe(50);
+    await second.stop();
+    await store.close();
+  });
+
+  it('holds acks while the store is slow instead of buffering without bound, and loses nothing', async () => {
+    const store = new SlowStore(40);
+    await store.init();
+    const d = detector(store, { MQTT_CLIENT_ID: `lw-det-slow-${line}`, WRITE_BUFFER_MAX: '50', WRITE_BATCH_MAX: '25' });
+    await d.start();
+    let maxBuffered = 0;
+    const sampler = setInterval(() => (maxBuffered = Math.max(maxBuffered, d.stats().readingsBuffered)), 5);
+    await publishReadings(['s1', 's2'], 200);
+    await until('all slow writes done', () => d.stats().readingsWritten === 400, 30_000);
+    clearInterval(sampler);
+    // The soft limit plus at most one in-flight message's worth: ingest waited for room.
+    expect(maxBuffered).toBeLessThanOrEqual(51);
+    expect(d.stats()).toMatchObject({ readingsAccepted: 400, readingsDropped: 0, dropped: 0 });
+    expect(await store.countReadings({ line, from: 0, to: 2_000_000 })).toBe(400);
+    await d.stop();
+    await store.close();
+  });
+
+  it('splits stations between two partition-mode detectors, each station in exactly one', async () => {
+    const stores = [new SqliteStore({ path: ':memory:' }, logger), new SqliteStore({ path: ':memory:' }, logger)];
+    for (const s of stores) await s.init();
+    const [a, b] = stores.map((s, i) => detector(s, { MQTT_CLIENT_ID: `lw-det-part${i}-${line}`, DETECTOR_PARTITION: `${i}/2` })) as [Detector, Detector];
+    await a.start();
+    await b.start();
+    const stations = Array.from({ length: 12 }, (_, i) => `p${i}`);
+    await publishReadings(stations, 5);
+    await until('both partitions stored', () => a.stats().readingsWritten + b.stats().readingsWritten === 60);
+    const sa = a.stats();
+    const sb = b.stats();
+    expect(sa.readingsWritten).toBeGreaterThan(0);
+    expect(sb.readingsWritten).toBeGreaterThan(0);
+    expect(sa.skippedPartition).toBe(sb.readingsWritten);
+    expect(sb.skippedPartition).toBe(sa.readingsWritten);
+    for (const station of stations) {
+      const counts = await Promise.all(stores.map((s) => s.countReadings({ line, station, from: 0, to: 2_000_000 })));
+      expect(counts.sort()).toEqual([0, 5]);
+    }
+    await a.stop();
+    await b.stop();
+    for (const s of stores) await s.close();
+  });
+});

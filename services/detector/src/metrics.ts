@@ -1,0 +1,80 @@
+import prom from 'prom-client';
+
+/** Plain-number view of the flow counters; `received = valid + deadLettered + skippedPartition + ignored`, and
+ *  `readingsAccepted = readingsWritten + readingsBuffered + readingsDropped` once writes settle. */
+export interface DetectorStats {
+  received: number;
+  valid: number;
+  deadLettered: number;
+  skippedPartition: number;
+  ignored: number;
+  readingsAccepted: number;
+  readingsWritten: number;
+  readingsBuffered: number;
+  readingsDropped: number;
+  scoresWritten: number;
+  anomalies: number;
+  anomaliesWritten: number;
+  writeErrors: number;
+  /** All points (readings, scores, anomalies) lost; also in linewatch_points_dropped_total. */
+  dropped: number;
+  unmodelled: number;
+  dataQuality: number;
+  duplicates: number;
+  outOfOrder: number;
+  gaps: number;
+  scoreErrors: number;
+  handlerErrors: number;
+}
+
+const ZERO: DetectorStats = {
+  received: 0, valid: 0, deadLettered: 0, skippedPartition: 0, ignored: 0, readingsAccepted: 0, readingsWritten: 0,
+  readingsBuffered: 0, readingsDropped: 0, scoresWritten: 0, anomalies: 0, anomaliesWritten: 0, writeErrors: 0, dropped: 0,
+  unmodelled: 0, dataQuality: 0, duplicates: 0, outOfOrder: 0, gaps: 0, scoreErrors: 0, handlerErrors: 0,
+};
+
+/**
+ * The detector's metrics on its own registry: never prom's global one, since the launcher runs several
+ * services in one process. Counters are mirrored in `stats` so tests and the launcher read them synchronously.
+ */
+export class DetectorMetrics {
+  readonly registry = new prom.Registry();
+  readonly stats: DetectorStats = { ...ZERO };
+
+  private readonly c = <L extends string>(name: string, help: string, labelNames: L[] = []) =>
+    new prom.Counter<L>({ name, help, labelNames, registers: [this.registry] });
+
+  readonly received = this.c('linewatch_messages_received_total', 'MQTT messages received', ['kind']);
+  readonly valid = this.c('linewatch_messages_valid_total', 'MQTT messages that passed validation', ['kind']);
+  readonly deadLetters = this.c('linewatch_dead_letters_total', 'Messages dead-lettered, by reason class', ['reason']);
+  readonly skippedPartition = this.c('linewatch_skipped_partition_total', 'Messages for stations of another detector partition');
+  readonly ignored = this.c('linewatch_messages_ignored_total', 'Valid topics of a kind the detector does not consume', ['kind']);
+  readonly readingsWritten = this.c('linewatch_readings_written_total', 'Readings written to the store');
+  readonly scoresWritten = this.c('linewatch_scores_written_total', 'Scores written to the store');
+  readonly anomalies = this.c('linewatch_anomalies_total', 'Anomaly decisions emitted', ['severity']);
+  readonly writeErrors = this.c('linewatch_store_write_errors_total', 'Failed store writes (retried)');
+  readonly pointsDropped = this.c('linewatch_points_dropped_total', 'Points lost before reaching the store', ['kind']);
+  readonly seq = this.c('linewatch_seq_events_total', 'Sequence irregularities per station stream', ['kind']);
+  readonly seqMissing = this.c('linewatch_seq_missing_total', 'Sequence numbers skipped (gap sizes summed)');
+  readonly unscored = this.c('linewatch_unscored_readings_total', 'Readings stored without a score', ['reason']);
+  readonly scoreErrors = this.c('linewatch_score_errors_total', 'Snapshots whose model run failed');
+  readonly handlerErrors = this.c('linewatch_handler_errors_total', 'Event handlers that threw (event dropped)', ['event']);
+  readonly statusPublished = this.c('linewatch_status_published_total', 'Status messages published');
+
+  readonly writeBuffer = new prom.Gauge({ name: 'linewatch_write_buffer_points', help: 'Points waiting for the store', registers: [this.registry] });
+  readonly connected = new prom.Gauge({ name: 'linewatch_mqtt_connected', help: '1 while the broker link is up', registers: [this.registry] });
+  readonly stations = new prom.Gauge({ name: 'linewatch_stations', help: 'Stations tracked by this instance', registers: [this.registry] });
+  readonly batchSize = new prom.Histogram({
+    name: 'linewatch_score_batch_size', help: 'Snapshots per onnxruntime call', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [this.registry],
+  });
+  readonly scoreSeconds = new prom.Histogram({
+    name: 'linewatch_score_duration_seconds', help: 'Time of one batched model run', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [this.registry],
+  });
+  readonly writeSeconds = new prom.Histogram({
+    name: 'linewatch_store_write_duration_seconds', help: 'Time of one store write', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry],
+  });
+
+  constructor() {
+    prom.collectDefaultMetrics({ register: this.registry, prefix: 'linewatch_detector_' });
+  }
+}

@@ -1,0 +1,20 @@
+import { sampleNormal } from '@linewatch/simulators';
+
+/**
+ * Normal rows for one station type from `runs` independent simulator runs (seeds seed, seed+1, …), concatenated.
+ * One long run shows the start-up transient (e.g. a litho lens warming up) only once and none of the
+ * run-to-run spread; several runs teach both. With the 20% hold-out and a run count divisible by 5, the
+ * held-out tail is whole runs, so the limits are calibrated on runs the fit never saw, start-ups included.
+ */
+export function sampleTrainingRows(type: string, samples: number, runs: number, seed: number): { features: string[]; rows: number[][] } {
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error(`runs must be a positive integer, got ${runs}`);
+  const perRun = Math.ceil(samples / runs);
+  let features: string[] = [];
+  const rows: number[][] = [];
+  for (let run = 0; run < runs; run++) {
+    const sample = sampleNormal(type, Math.min(perRun, samples - rows.length), seed + run);
+    features = sample.features;
+    rows.push(...sample.rows);
+  }
+  return { features, rows };
+}

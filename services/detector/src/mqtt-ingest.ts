@@ -1,0 +1,270 @@
+import { decodePayload, parseTopic, StateMessageSchema, StationMetaSchema, TelemetrySchema, topics, type ParsedTopic } from '@linewatch/protocol';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+import type { DetectorConfig } from './config.js';
+import type { DeadLetterer } from './dead-letter.js';
+import type { EventBus } from './event-bus.js';
+import type { DetectorMetrics } from './metrics.js';
+
+const SHARE_GROUP = 'linewatch-detectors';
+const RECONNECT_MIN_MS = 1000;
+const RECONNECT_MAX_MS = 30_000;
+const FIRST_CONNECT_WAIT_MS = 10_000;
+
+/** FNV-1a 32-bit: stable across processes and versions, unlike anything seeded per run. */
+export function stableHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export interface IngestDeps {
+  config: DetectorConfig;
+  bus: EventBus;
+  deadLetters: DeadLetterer;
+  metrics: DetectorMetrics;
+  logger: Logger;
+  /** True while downstream buffers are full; the message is then acked only after `waitForRoom` resolves. */
+  backpressure: () => boolean;
+  waitForRoom: () => Promise<void>;
+}
+
+/**
+ * The broker link: QoS 1 on a persistent session, validated dispatch, and the publish path for the rest
+ * of the detector. Acks are delayed while downstream is full, so the broker (not our heap) holds the backlog.
+ */
+export class MqttIngest {
+  private client: MqttClient | undefined;
+  private paused = false;
+  private subscribedOnce = false;
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: IngestDeps) {
+    this.logger = deps.logger.child({ module: 'mqtt-ingest' });
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { mqtt: m } = this.deps.config;
+    const options: IClientOptions = {
+      clientId: m.clientId,
+      // A persistent session: the broker queues QoS 1 telemetry while we restart or reconnect.
+      clean: false,
+      protocolVersion: m.protocolVersion,
+      reconnectPeriod: RECONNECT_MIN_MS,
+      connectTimeout: 10_000,
+      // We resubscribe ourselves, knowing why (see onConnect).
+      resubscribe: false,
+      ...(m.username !== undefined ? { username: m.username } : {}),
+      ...(m.password !== undefined ? { password: m.password } : {}),
+      // In MQTT 5 a session without an expiry ends at disconnect, which would make clean:false meaningless.
+      ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: m.sessionExpiryS } } : {}),
+    };
+    const client = mqtt.connect(m.url, options);
+    this.client = client;
+    client.handleMessage = (packet, done) => this.onPublish(packet.topic, packet.payload, done);
+    client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
+    client.on('close', () => {
+      this.deps.metrics.connected.set(0);
+      // Capped exponential backoff: mqtt.js reads reconnectPeriod afresh before each attempt.
+      client.options.reconnectPeriod = Math.min(RECONNECT_MAX_MS, (client.options.reconnectPeriod ?? RECONNECT_MIN_MS) * 2);
+    });
+    client.on('offline', () => this.logger.warn({ url: redactUrl(m.url) }, 'broker offline; reconnecting'));
+    client.on('error', (err) => this.logger.warn({ err: { message: err.message } }, 'mqtt error'));
+    await this.waitForFirstSubscription();
+  }
+
+  private waitForFirstSubscription(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger.warn({ url: redactUrl(this.deps.config.mqtt.url) }, 'broker not reachable yet; still retrying (see /readyz)');
+        resolve();
+      }, FIRST_CONNECT_WAIT_MS);
+      timer.unref();
+      const check = setInterval(() => {
+        if (this.subscribedOnce) {
+          clearTimeout(timer);
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+      check.unref();
+    });
+  }
+
+  private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
+    this.deps.metrics.connected.set(1);
+    client.options.reconnectPeriod = RECONNECT_MIN_MS;
+    this.logger.info({ url: redactUrl(this.deps.config.mqtt.url), sessionPresent }, 'broker connected');
+    // With a session present the broker still has our subscriptions. But on this process's first connect we
+    // subscribe anyway: retained meta/state are only delivered on subscribe, and our in-memory copy is new.
+    if (sessionPresent && this.subscribedOnce) return;
+    const filters = this.filters();
+    try {
+      const granted = await client.subscribeAsync(filters, { qos: 1 });
+      // MQTT 3.1.1 grants 0x80 on failure; MQTT 5 puts its reason code (>= 0x80 on failure) in the same field.
+      const refused = granted.filter((g) => g.qos >= 0x80);
+      if (refused.length > 0) this.logger.error({ refused: refused.map((g) => g.topic) }, 'broker refused subscriptions');
+      this.logger.info({ filters }, 'subscribed');
+      this.subscribedOnce = true;
+    } catch (err) {
+      this.logger.error({ err }, 'subscribe failed; will retry on next connect');
+    }
+  }
+
+  /**
+   * Partition mode: every instance receives all telemetry and keeps the stations of its partition, so one
+   * station's window lives in exactly one process. Shared mode: the broker splits telemetry across the group
+   * message by message, so one station's snapshots land on different instances; that suits stateless scoring
+   * only, not per-station windows or consecutive-sample rules. Meta and state are small and retained, and
+   * every instance needs them, so they are never shared.
+   */
+  private filters(): string[] {
+    const { line, subscriptionMode } = this.deps.config;
+    const telemetry = topics.all('telemetry', line);
+    return [
+      subscriptionMode === 'shared' ? topics.shared(SHARE_GROUP, telemetry) : telemetry,
+      topics.all('meta', line),
+      topics.all('state', line),
+    ];
+  }
+
+  private onPublish(topic: string, payload: Buffer | string, done: (err?: Error) => void): void {
+    // While stopping, leave the message unacked: the persistent session redelivers it to the next run.
+    if (this.paused) return;
+    try {
+      this.dispatch(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
+    } catch (err) {
+      this.deps.metrics.handlerErrors.inc({ event: 'mqtt' });
+      this.deps.metrics.stats.handlerErrors++;
+      this.logger.error({ err, topic }, 'message handler failed; message dropped');
+    }
+    if (!this.deps.backpressure()) return done();
+    this.deps.waitForRoom().then(
+      () => done(),
+      () => done(),
+    );
+  }
+
+  private dispatch(topic: string, payload: Buffer): void {
+    const { metrics, deadLetters } = this.deps;
+    metrics.stats.received++;
+    const parsed = parseTopic(topic);
+    if (!parsed) {
+      metrics.received.inc({ kind: 'unknown' });
+      deadLetters.deadLetter(topic, payload, 'topic is not a linewatch station topic (bad ids or kind)');
+      return;
+    }
+    metrics.received.inc({ kind: parsed.kind });
+    if (!this.inPartition(parsed)) {
+      metrics.skippedPartition.inc();
+      metrics.stats.skippedPartition++;
+      return;
+    }
+    switch (parsed.kind) {
+      case 'telemetry':
+        return this.onTelemetry(parsed, topic, payload);
+      case 'meta':
+        return this.onMeta(parsed, topic, payload);
+      case 'state':
+        return this.onState(parsed, topic, payload);
+      default:
+        metrics.ignored.inc({ kind: parsed.kind });
+        metrics.stats.ignored++;
+        return;
+    }
+  }
+
+  private inPartition({ line, station, kind }: ParsedTopic): boolean {
+    const { partition, subscriptionMode } = this.deps.config;
+    if (subscriptionMode === 'shared' || partition.count === 1 || kind !== 'telemetry') return true;
+    return stableHash(`${line}/${station}`) % partition.count === partition.index;
+  }
+
+  private onTelemetry(t: ParsedTopic, topic: string, payload: Buffer): void {
+    const r = decodePayload(payload, TelemetrySchema, this.deps.config.maxPayloadBytes);
+    if (!r.ok) return this.deadLetters(topic, payload, r.reason);
+    this.valid('telemetry');
+    this.deps.bus.emit('telemetry', { line: t.line, station: t.station, telemetry: r.value, receivedAt: Date.now() });
+  }
+
+  private onMeta(t: ParsedTopic, topic: string, payload: Buffer): void {
+    if (payload.length === 0) return this.cleared('meta');
+    const r = decodePayload(payload, StationMetaSchema, this.deps.config.maxPayloadBytes);
+    if (!r.ok) return this.deadLetters(topic, payload, r.reason);
+    if (r.value.line !== t.line || r.value.station !== t.station) {
+      return this.deadLetters(topic, payload, `meta ids ${r.value.line}/${r.value.station} do not match the topic`);
+    }
+    this.valid('meta');
+    this.deps.bus.emit('meta', { meta: r.value });
+  }
+
+  private onState(t: ParsedTopic, topic: string, payload: Buffer): void {
+    if (payload.length === 0) return this.cleared('state');
+    const r = decodePayload(payload, StateMessageSchema, this.deps.config.maxPayloadBytes);
+    if (!r.ok) return this.deadLetters(topic, payload, r.reason);
+    this.valid('state');
+    this.deps.bus.emit('state', { line: t.line, station: t.station, state: r.value });
+  }
+
+  private deadLetters(topic: string, payload: Buffer, reason: string): void {
+    this.deps.deadLetters.deadLetter(topic, payload, reason);
+  }
+
+  private valid(kind: string): void {
+    this.deps.metrics.valid.inc({ kind });
+    this.deps.metrics.stats.valid++;
+  }
+
+  /** An empty retained payload deletes a retained message; nothing to validate. */
+  private cleared(kind: string): void {
+    this.deps.metrics.ignored.inc({ kind });
+    this.deps.metrics.stats.ignored++;
+  }
+
+  publish(topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }): void {
+    const client = this.client;
+    if (!client) return;
+    client.publish(topic, payload, opts, (err) => {
+      if (err) this.logger.warn({ err: { message: err.message }, topic }, 'publish failed');
+    });
+  }
+
+  /** Stops handling messages; unacked ones stay with the broker. The link stays up for the last publishes. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Closes the link after in-flight QoS 1 publishes are acknowledged (bounded wait). */
+  async stop(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.paused = true;
+    const closed = client.endAsync(false);
+    const forced = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([closed, forced]);
+    if (!client.disconnected) await client.endAsync(true);
+    this.client = undefined;
+    this.deps.metrics.connected.set(0);
+  }
+}
+
+/** Broker URLs may carry credentials (mqtt://user:pass@host); never log them. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.username || u.password) {
+      u.username = '***';
+      u.password = '';
+    }
+    return u.toString();
+  } catch {
+    return '(unparseable url)';
+  }
+}

@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import type { DetectorMetrics } from './metrics.js';
+import type { ResolvedModel } from './model-registry.js';
+import type { ScoredRow, StationModel } from './model/types.js';
+
+export type ScoreCallback = (result: ScoredRow | Error) => void;
+
+interface Job {
+  row: ArrayLike<number>;
+  onResult: ScoreCallback;
+}
+
+interface ModelQueue {
+  model: StationModel;
+  pending: Job[];
+  timer: NodeJS.Timeout | undefined;
+  /** Runs of one model are chained so results come back in arrival order, which per-station decisions need. */
+  tail: Promise<void>;
+  inFlight: number;
+}
+
+/**
+ * Batches snapshots per model file: up to `batchMax` rows or `batchWaitMs`, then one [N, F] Float32Array
+ * and one onnxruntime call. Callbacks fire in the order snapshots were enqueued.
+ */
+export class Scorer {
+  private readonly queues = new Map<string, ModelQueue>();
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: { batchMax: number; batchWaitMs: number; metrics: DetectorMetrics; logger: Logger }) {
+    this.logger = deps.logger.child({ module: 'scorer' });
+  }
+
+  /** Snapshots enqueued or being scored; ingest holds back while this is high. */
+  get backlog(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.pending.length + q.inFlight;
+    return n;
+  }
+
+  enqueue(resolved: ResolvedModel, row: ArrayLike<number>, onResult: ScoreCallback): void {
+    let q = this.queues.get(resolved.path);
+    if (!q || q.model !== resolved.model) {
+      q = { model: resolved.model, pending: [], timer: undefined, tail: q?.tail ?? Promise.resolve(), inFlight: 0 };
+      this.queues.set(resolved.path, q);
+    }
+    q.pending.push({ row, onResult });
+    if (q.pending.length >= this.deps.batchMax) this.flush(q);
+    else q.timer ??= setTimeout(() => this.flush(q), this.deps.batchWaitMs);
+  }
+
+  private flush(q: ModelQueue): void {
+    if (q.timer) clearTimeout(q.timer);
+    q.timer = undefined;
+    while (q.pending.length > 0) {
+      const jobs = q.pending.splice(0, this.deps.batchMax);
+      q.inFlight += jobs.length;
+      q.tail = q.tail.then(() => this.run(q.model, jobs)).finally(() => (q.inFlight -= jobs.length));
+    }
+  }
+
+  private async run(model: StationModel, jobs: Job[]): Promise<void> {
+    const f = model.meta.features.length;
+    const rows = new Float32Array(jobs.length * f);
+    jobs.forEach((job, i) => rows.set(job.row, i * f));
+    this.deps.metrics.batchSize.observe(jobs.length);
+    const end = this.deps.metrics.scoreSeconds.startTimer();
+    let results: ScoredRow[] | Error;
+    try {
+      results = await model.score(rows, jobs.length);
+      if (results.length !== jobs.length) throw new Error(`model returned ${results.length} rows for ${jobs.length}`);
+    } catch (err) {
+      results = new Error(`model ${model.meta.version} failed to score ${jobs.length} rows`, { cause: err });
+      this.deps.metrics.scoreErrors.inc(jobs.length);
+      this.deps.metrics.stats.scoreErrors += jobs.length;
+      this.logger.error({ err, version: model.meta.version }, 'scoring failed; readings are stored unscored');
+    }
+    end();
+    jobs.forEach((job, i) => {
+      try {
+        job.onResult(results instanceof Error ? results : (results[i] as ScoredRow));
+      } catch (err) {
+        this.deps.metrics.handlerErrors.inc({ event: 'scored' });
+        this.deps.metrics.stats.handlerErrors++;
+        this.logger.error({ err }, 'decision for a scored snapshot failed; dropped');
+      }
+    });
+  }
+
+  /** Scores everything still queued. */
+  async stop(): Promise<void> {
+    for (const q of this.queues.values()) this.flush(q);
+    await Promise.all([...this.queues.values()].map((q) => q.tail));
+  }
+}

@@ -1,0 +1,132 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ModelMetadata, StationStatus, Telemetry } from '@linewatch/protocol';
+import type { ReadingPoint, ScorePoint } from '@linewatch/store';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventBus } from './event-bus.js';
+import { DetectorMetrics } from './metrics.js';
+import { ModelRegistry } from './model-registry.js';
+import type { StationModel } from './model/types.js';
+import { Scorer } from './scorer.js';
+import { StationTracker } from './station-tracker.js';
+
+/** A one-sensor model: the score is the reading itself, so tests pick anomalies by value. Batches are recorded. */
+function identityModel(batches: number[]): StationModel {
+  const meta: ModelMetadata = {
+    contract: 'linewatch.model/1', family: 'test', version: 'etch@t', stationType: 'etch', features: ['p', 'q'],
+    mean: [0, 0], std: [1, 1], threshold: 1, trainedAt: '2026-11-29T00:00:00Z', trainingSamples: 1,
+  };
+  return {
+    meta,
+    async score(rows, n) {
+      batches.push(n);
+      return Array.from({ length: n }, (_, i) => ({ score: rows[i * 2] as number, t2: 0, spe: 0, contrib: [0.9, 0.1], expected: [0, 0] }));
+    },
+    async release() {},
+  };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+describe('StationTracker', () => {
+  let dir: string;
+  let bus: EventBus;
+  let metrics: DetectorMetrics;
+  let tracker: StationTracker;
+  let batches: number[];
+  let statuses: StationStatus[];
+  let readings: ReadingPoint[];
+  let scores: ScorePoint[];
+  let anomalies: number;
+
+  const send = (station: string, seq: number, values: Record<string, number>, ts = 1000 + seq) => {
+    const telemetry: Telemetry = { ts, seq, values };
+    bus.emit('telemetry', { line: 'l1', station, telemetry, receivedAt: Date.now() });
+  };
+  const last = (station: string) => statuses.filter((s) => s.station === station).at(-1);
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'linewatch-tracker-'));
+    await writeFile(join(dir, 'etch.onnx'), 'placeholder: loadModel below ignores the file');
+    const logger = pino({ level: 'silent' });
+    metrics = new DetectorMetrics();
+    bus = new EventBus(logger, metrics);
+    batches = [];
+    const model = identityModel(batches);
+    const registry = new ModelRegistry({ modelsDir: dir, loadModel: async () => model, logger });
+    const scorer = new Scorer({ batchMax: 64, batchWaitMs: 2, metrics, logger });
+    tracker = new StationTracker({ bus, registry, scorer, metrics, logger, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 150 });
+    statuses = [];
+    readings = [];
+    scores = [];
+    anomalies = 0;
+    bus.on('status', ({ status }) => void statuses.push(status));
+    bus.on('reading', ({ point }) => void readings.push(point));
+    bus.on('score', ({ point }) => void scores.push(point));
+    bus.on('anomaly', () => void anomalies++);
+    tracker.start();
+    bus.emit('meta', { meta: { line: 'l1', station: 'e1', type: 'etch', name: 'e1', order: 0, sensors: [{ name: 'p', unit: '', min: 0, max: 9 }] } });
+  });
+  afterEach(async () => {
+    await tracker.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('scores in batches, in order, and raises ALARM after three anomalous samples', async () => {
+    for (let i = 0; i < 10; i++) send('e1', i, { p: i >= 4 && i < 7 ? 5 : 0, q: 0 });
+    await settle();
+    expect(scores.map((s) => s.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(10);
+    expect(batches.length).toBeLessThan(10);
+    expect(statuses.map((s) => s.health)).toEqual(['OK', 'OK', 'OK', 'OK', 'WARN', 'WARN', 'ALARM', 'ALARM', 'OK', 'OK']);
+    expect(anomalies).toBe(1);
+    expect(statuses[6]).toMatchObject({ since: 1006, score: 5, threshold: 1, modelVersion: 'etch@t' });
+    expect(statuses[6]!.contributors[0]).toMatchObject({ sensor: 'p', value: 5, contribution: 0.9 });
+    expect(statuses[8]!.contributors).toEqual([]);
+  });
+
+  it('stores duplicates and late snapshots without scoring them twice, and counts gaps', async () => {
+    // ts = 1000 + seq, so the second seq 0 is older than what came before it: late, not a counter reset.
+    for (const seq of [0, 1, 1, 0, 5, 6]) send('e1', seq, { p: 0, q: 0 });
+    await settle();
+    expect(readings.map((r) => r.seq)).toEqual([0, 1, 1, 0, 5, 6]);
+    expect(scores.map((s) => s.seq)).toEqual([0, 1, 5, 6]);
+    expect(metrics.stats).toMatchObject({ duplicates: 1, outOfOrder: 1, gaps: 1 });
+  });
+
+  it('does not raise ALARM while the tool is down', async () => {
+    bus.emit('state', { line: 'l1', station: 'e1', state: { state: 'UNSCHEDULED_DOWN', since: 0 } });
+    for (let i = 0; i < 5; i++) send('e1', i, { p: 5, q: 0 });
+    await settle();
+    expect(scores).toHaveLength(5);
+    expect(statuses.map((s) => s.health)).toEqual(['WARN', 'WARN', 'WARN', 'WARN', 'WARN']);
+    expect(anomalies).toBe(0);
+  });
+
+  it('marks a station without a model UNMODELLED and one missing features DATA_QUALITY, storing both', async () => {
+    send('nomodel', 0, { p: 5 });
+    send('e1', 0, { p: 5 });
+    await settle();
+    expect(readings).toHaveLength(2);
+    expect(scores).toHaveLength(0);
+    expect(last('nomodel')).toMatchObject({ health: 'UNMODELLED', score: null, modelVersion: null });
+    expect(last('e1')).toMatchObject({ health: 'DATA_QUALITY', score: null, modelVersion: 'etch@t' });
+    send('e1', 1, { p: 0, q: 0 });
+    await settle();
+    expect(last('e1')).toMatchObject({ health: 'OK', score: 0 });
+  });
+
+  it('goes OFFLINE after OFFLINE_AFTER_MS without telemetry and recovers on the next snapshot', async () => {
+    send('e1', 0, { p: 0, q: 0 });
+    await settle();
+    expect(last('e1')?.health).toBe('OK');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(last('e1')?.health).toBe('OFFLINE');
+    expect(statuses.filter((s) => s.health === 'OFFLINE')).toHaveLength(1);
+    send('e1', 1, { p: 0, q: 0 });
+    await settle();
+    expect(last('e1')?.health).toBe('OK');
+  });
+});

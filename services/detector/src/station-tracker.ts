@@ -1,0 +1,253 @@
+import type { Contributor, Health, StateMessage, StationMeta, StationStatus, Telemetry } from '@linewatch/protocol';
+import type { Logger } from 'pino';
+import { decide, INITIAL_DECISION, type DecisionState } from './decision.js';
+import type { DetectorEvents, EventBus } from './event-bus.js';
+import type { DetectorMetrics } from './metrics.js';
+import type { ModelRegistry, ResolvedModel } from './model-registry.js';
+import type { ScoredRow } from './model/types.js';
+import type { Scorer } from './scorer.js';
+
+type Overlay = 'OFFLINE' | 'DATA_QUALITY' | 'UNMODELLED';
+
+interface StationState {
+  line: string;
+  station: string;
+  meta: StationMeta | undefined;
+  equipment: StateMessage | undefined;
+  lastSeq: number | undefined;
+  lastTs: number | undefined;
+  /** Wall clock of the latest telemetry; replays shift `ts`, so OFFLINE uses arrival time. */
+  lastSeen: number;
+  decision: DecisionState;
+  overlay: Overlay | null;
+  health: Health | undefined;
+  since: number;
+  ts: number;
+  score: number | null;
+  threshold: number | null;
+  modelVersion: string | null;
+  contributors: Contributor[];
+  replay: boolean | undefined;
+  /** Routes one station's snapshots in arrival order while its model may still be loading. */
+  chain: Promise<void>;
+}
+
+export interface TrackerDeps {
+  bus: EventBus;
+  registry: ModelRegistry;
+  scorer: Scorer;
+  metrics: DetectorMetrics;
+  logger: Logger;
+  alarmAfter: number;
+  clearAfter: number;
+  offlineAfterMs: number;
+  now?: () => number;
+}
+
+/** Per-station state: sequence checks, meta and equipment state, health and its overlays, OFFLINE timer. */
+export class StationTracker {
+  private readonly stations = new Map<string, StationState>();
+  private offlineTimer: NodeJS.Timeout | undefined;
+  private readonly logger: Logger;
+
+  constructor(private readonly deps: TrackerDeps) {
+    this.logger = deps.logger.child({ module: 'station-tracker' });
+  }
+
+  start(): void {
+    const { bus } = this.deps;
+    bus.on('telemetry', (e) => this.onTelemetry(e));
+    bus.on('meta', ({ meta }) => {
+      this.get(meta.line, meta.station).meta = meta;
+    });
+    bus.on('state', ({ line, station, state }) => {
+      this.get(line, station).equipment = state;
+    });
+    const every = Math.max(50, Math.min(1000, Math.floor(this.deps.offlineAfterMs / 4)));
+    this.offlineTimer = setInterval(() => this.checkOffline(), every);
+    this.offlineTimer.unref();
+  }
+
+  /** Waits until every routed snapshot has been handed to the scorer. */
+  async stop(): Promise<void> {
+    if (this.offlineTimer) clearInterval(this.offlineTimer);
+    await Promise.all([...this.stations.values()].map((s) => s.chain));
+  }
+
+  snapshot(): StationStatus[] {
+    return [...this.stations.values()].filter((s) => s.health !== undefined).map((s) => this.status(s));
+  }
+
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  private get(line: string, station: string): StationState {
+    const key = `${line}/${station}`;
+    let s = this.stations.get(key);
+    if (!s) {
+      s = {
+        line, station, meta: undefined, equipment: undefined, lastSeq: undefined, lastTs: undefined, lastSeen: this.now(),
+        decision: INITIAL_DECISION, overlay: null, health: undefined, since: 0, ts: 0, score: null, threshold: null,
+        modelVersion: null, contributors: [], replay: undefined, chain: Promise.resolve(),
+      };
+      this.stations.set(key, s);
+      this.deps.metrics.stations.set(this.stations.size);
+    }
+    return s;
+  }
+
+  private onTelemetry({ line, station, telemetry: t, receivedAt }: DetectorEvents['telemetry']): void {
+    const { metrics } = this.deps;
+    const s = this.get(line, station);
+    s.lastSeen = receivedAt;
+    // Every valid snapshot is stored, duplicates included: the store keys on ts, so a redelivery overwrites itself.
+    this.deps.bus.emit('reading', {
+      point: { line, station, ts: t.ts, seq: t.seq, values: t.values, context: t.context, replay: t.replay },
+    });
+    if (!this.advanceSeq(s, t)) return;
+    if (s.overlay === 'OFFLINE') s.overlay = null;
+    s.chain = s.chain
+      .then(() => this.route(s, t))
+      .catch((err: unknown) => {
+        metrics.handlerErrors.inc({ event: 'route' });
+        metrics.stats.handlerErrors++;
+        this.logger.error({ err, line, station }, 'routing a snapshot failed; stored unscored');
+      });
+  }
+
+  /** Returns false for a duplicate or late snapshot: stored, but not fed to the decision a second time. */
+  private advanceSeq(s: StationState, t: Telemetry): boolean {
+    const { metrics } = this.deps;
+    const last = s.lastSeq;
+    if (last === undefined || t.seq === last + 1) {
+      s.lastSeq = t.seq;
+      s.lastTs = t.ts;
+      return true;
+    }
+    if (t.seq > last + 1) {
+      metrics.seq.inc({ kind: 'gap' });
+      metrics.seqMissing.inc(t.seq - last - 1);
+      metrics.stats.gaps++;
+      s.lastSeq = t.seq;
+      s.lastTs = t.ts;
+      return true;
+    }
+    if (t.seq < last && s.lastTs !== undefined && t.ts > s.lastTs) {
+      // A lower seq with a newer ts: the publisher restarted its counter.
+      metrics.seq.inc({ kind: 'reset' });
+      s.lastSeq = t.seq;
+      s.lastTs = t.ts;
+      return true;
+    }
+    if (t.seq === last) {
+      metrics.seq.inc({ kind: 'duplicate' });
+      metrics.stats.duplicates++;
+    } else {
+      metrics.seq.inc({ kind: 'out_of_order' });
+      metrics.stats.outOfOrder++;
+    }
+    metrics.unscored.inc({ reason: 'duplicate_or_late' });
+    return false;
+  }
+
+  private async route(s: StationState, t: Telemetry): Promise<void> {
+    const resolved = await this.deps.registry.resolve(s.station, s.meta?.type);
+    if (!resolved) {
+      this.deps.metrics.unscored.inc({ reason: 'unmodelled' });
+      this.deps.metrics.stats.unmodelled++;
+      this.setUnscored(s, t, 'UNMODELLED', null);
+      return;
+    }
+    const { features } = resolved.model.meta;
+    const row = new Float64Array(features.length);
+    for (let i = 0; i < features.length; i++) {
+      const v = t.values[features[i] as string];
+      if (v === undefined) {
+        this.deps.metrics.unscored.inc({ reason: 'missing_features' });
+        this.deps.metrics.stats.dataQuality++;
+        this.setUnscored(s, t, 'DATA_QUALITY', resolved);
+        return;
+      }
+      row[i] = v;
+    }
+    this.deps.scorer.enqueue(resolved, row, (result) => this.applyScore(s, t, resolved, result));
+  }
+
+  private setUnscored(s: StationState, t: Telemetry, overlay: Overlay, resolved: ResolvedModel | null): void {
+    s.overlay = overlay;
+    s.score = null;
+    s.contributors = [];
+    s.threshold = resolved?.model.meta.threshold ?? null;
+    s.modelVersion = resolved?.model.meta.version ?? null;
+    this.publish(s, t.ts, t.replay);
+  }
+
+  private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error): void {
+    if (result instanceof Error) return;
+    const meta = resolved.model.meta;
+    const d = decide(
+      s.decision,
+      {
+        line: s.line, station: s.station, ts: t.ts, seq: t.seq, values: t.values, context: t.context, replay: t.replay,
+        row: result, model: meta, equipmentState: s.equipment?.state,
+      },
+      { alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter },
+    );
+    s.decision = d.state;
+    if (s.overlay !== 'OFFLINE') s.overlay = null;
+    s.score = result.score;
+    s.threshold = meta.threshold;
+    s.modelVersion = meta.version;
+    // Status shows the contributors of the latest anomalous snapshot while the station is not OK.
+    if (d.state.health === 'OK') s.contributors = [];
+    else if (d.contributors.length > 0) s.contributors = d.contributors;
+    this.deps.bus.emit('score', {
+      point: {
+        line: s.line, station: s.station, ts: t.ts, seq: t.seq, score: result.score, threshold: meta.threshold, t2: result.t2,
+        spe: result.spe, anomalous: d.anomalous, health: d.state.health, modelVersion: meta.version, replay: t.replay,
+      },
+    });
+    if (d.anomaly) this.deps.bus.emit('anomaly', { anomaly: d.anomaly });
+    this.publish(s, t.ts, t.replay);
+  }
+
+  private publish(s: StationState, ts: number, replay: boolean | undefined): void {
+    const health = s.overlay ?? s.decision.health;
+    const healthChanged = health !== s.health;
+    if (healthChanged) {
+      s.health = health;
+      s.since = ts;
+    }
+    s.ts = Math.max(s.ts, ts);
+    s.replay = replay;
+    this.deps.bus.emit('status', { status: this.status(s), healthChanged });
+  }
+
+  private checkOffline(): void {
+    const now = this.now();
+    for (const s of this.stations.values()) {
+      if (s.health === undefined || s.overlay === 'OFFLINE' || now - s.lastSeen <= this.deps.offlineAfterMs) continue;
+      s.overlay = 'OFFLINE';
+      s.health = 'OFFLINE';
+      s.since = now;
+      this.logger.info({ line: s.line, station: s.station, lastSeen: s.lastSeen }, 'station offline');
+      this.deps.bus.emit('status', { status: this.status(s), healthChanged: true });
+    }
+  }
+
+  private status(s: StationState): StationStatus {
+    return {
+      line: s.line,
+      station: s.station,
+      health: s.health ?? 'UNMODELLED',
+      since: s.since,
+      ts: s.ts,
+      score: s.score,
+      threshold: s.threshold,
+      modelVersion: s.modelVersion,
+      contributors: s.health === 'OK' ? [] : s.contributors,
+      ...(s.replay !== undefined ? { replay: s.replay } : {}),
+    };
+  }
+}

@@ -1,0 +1,137 @@
+import type { ReadingPoint, Store, WriteBatch } from '@linewatch/store';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DetectorMetrics } from './metrics.js';
+import { StoreWriter, type StoreWriterOptions } from './store-writer.js';
+
+/** A store that fails its first `failures` writes: a fault the real backends cannot be made to produce on cue. */
+class FlakyStore implements Pick<Store, 'write'> {
+  readonly written: WriteBatch[] = [];
+  attempts = 0;
+  attemptTimes: number[] = [];
+  constructor(private failures: number) {}
+  async write(batch: WriteBatch): Promise<void> {
+    this.attempts++;
+    this.attemptTimes.push(Date.now());
+    if (this.failures > 0) {
+      this.failures--;
+      throw new Error('store unavailable');
+    }
+    this.written.push(structuredClone(batch));
+  }
+  get readings(): number[] {
+    return this.written.flatMap((b) => b.readings.map((r) => r.seq));
+  }
+}
+
+const reading = (seq: number): ReadingPoint => ({ line: 'l', station: 's', ts: 1000 + seq, seq, values: { a: seq } });
+
+function makeWriter(store: FlakyStore, options: Partial<StoreWriterOptions> = {}) {
+  const metrics = new DetectorMetrics();
+  const writer = new StoreWriter({
+    store: store as unknown as Store,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    options: { batchMax: 10, flushMs: 250, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000, ...options },
+  });
+  writer.start();
+  return { writer, metrics };
+}
+
+describe('StoreWriter', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('writes a partial batch after flushMs', async () => {
+    const store = new FlakyStore(0);
+    const { writer } = makeWriter(store);
+    writer.addReading(reading(1));
+    await vi.advanceTimersByTimeAsync(249);
+    expect(store.attempts).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(store.readings).toEqual([1]);
+  });
+
+  it('writes at once when a batch is full, in batches of at most batchMax', async () => {
+    const store = new FlakyStore(0);
+    const { writer } = makeWriter(store);
+    for (let i = 0; i < 25; i++) writer.addReading(reading(i));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.written[0]!.readings).toHaveLength(10);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(store.written.map((b) => b.readings.length)).toEqual([10, 10, 5]);
+  });
+
+  it('retries a failing store with capped exponential backoff and loses nothing, in order', async () => {
+    const store = new FlakyStore(6);
+    const { writer, metrics } = makeWriter(store);
+    const start = Date.now();
+    for (let i = 0; i < 35; i++) writer.addReading(reading(i));
+    writer.addScore({ line: 'l', station: 's', ts: 1, seq: 1, score: 2, threshold: 1, t2: 1, spe: 1, anomalous: true, health: 'WARN', modelVersion: 'v' });
+    await vi.advanceTimersByTimeAsync(20_000);
+    // Attempts at 0, then +100, +200, +400, +800, +1000 (cap), +1000 (cap) — the seventh succeeds.
+    const gaps = store.attemptTimes.slice(1, 7).map((t, i) => t - (store.attemptTimes[i] ?? start));
+    expect(gaps).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(store.readings).toEqual(Array.from({ length: 35 }, (_, i) => i));
+    expect(store.written.flatMap((b) => b.scores)).toHaveLength(1);
+    expect(metrics.stats).toMatchObject({ writeErrors: 6, readingsAccepted: 35, readingsWritten: 35, scoresWritten: 1, dropped: 0, readingsBuffered: 0 });
+    expect(writer.healthy).toBe(true);
+  });
+
+  it('holds ingest while full and lets it go once the store catches up', async () => {
+    const store = new FlakyStore(3);
+    const { writer } = makeWriter(store, { bufferMax: 20 });
+    for (let i = 0; i < 20; i++) writer.addReading(reading(i));
+    expect(writer.full).toBe(true);
+    let released = false;
+    void writer.waitForRoom().then(() => (released = true));
+    await vi.advanceTimersByTimeAsync(250);
+    expect(released).toBe(false);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(released).toBe(true);
+    expect(store.readings).toHaveLength(20);
+  });
+
+  it('counts drops past the hard limit (twice bufferMax), newest first, scores before readings', async () => {
+    const store = new FlakyStore(Number.POSITIVE_INFINITY);
+    const { writer, metrics } = makeWriter(store, { bufferMax: 5 });
+    for (let i = 0; i < 12; i++) writer.addReading(reading(i));
+    expect(metrics.stats.dropped).toBe(2);
+    expect(metrics.stats.readingsDropped).toBe(2);
+    expect(writer.size).toBe(10);
+    expect(await metrics.registry.getSingleMetricAsString('linewatch_points_dropped_total')).toContain('kind="reading"} 2');
+  });
+
+  it('flushes everything on stop()', async () => {
+    const store = new FlakyStore(2);
+    const { writer, metrics } = makeWriter(store);
+    for (let i = 0; i < 23; i++) writer.addReading(reading(i));
+    const stopped = writer.stop();
+    await vi.advanceTimersByTimeAsync(5000);
+    await stopped;
+    expect(store.readings).toEqual(Array.from({ length: 23 }, (_, i) => i));
+    expect(metrics.stats.readingsAccepted).toBe(metrics.stats.readingsWritten + metrics.stats.readingsDropped);
+  });
+
+  it('counts what is left as dropped when the store stays down through stop()', async () => {
+    const store = new FlakyStore(Number.POSITIVE_INFINITY);
+    const { writer, metrics } = makeWriter(store, { stopTimeoutMs: 2000 });
+    for (let i = 0; i < 7; i++) writer.addReading(reading(i));
+    const stopped = writer.stop();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await stopped;
+    expect(metrics.stats).toMatchObject({ readingsAccepted: 7, readingsWritten: 0, readingsDropped: 7, dropped: 7 });
+  });
+
+  it('splits a full batch in proportion so scores are not starved by a reading backlog', async () => {
+    const store = new FlakyStore(1);
+    const { writer } = makeWriter(store);
+    for (let i = 0; i < 30; i++) writer.addReading(reading(i));
+    for (let i = 0; i < 10; i++) {
+      writer.addScore({ line: 'l', station: 's', ts: i, seq: i, score: 0, threshold: 1, t2: 0, spe: 0, anomalous: false, health: 'OK', modelVersion: 'v' });
+    }
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(store.written[0]!.scores.length).toBeGreaterThan(0);
+    expect(store.written.reduce((n, b) => n + b.readings.length + b.scores.length, 0)).toBe(40);
+  });
+});

@@ -1,0 +1,222 @@
+import type { Anomaly } from '@linewatch/protocol';
+import type { ReadingPoint, ScorePoint, Store, WriteBatch } from '@linewatch/store';
+import type { Logger } from 'pino';
+import type { DetectorMetrics } from './metrics.js';
+
+export interface StoreWriterOptions {
+  /** Most points per store.write(). */
+  batchMax: number;
+  /** Longest wait before a partial batch is written. */
+  flushMs: number;
+  /** Points at which `full` turns true (ingest then stops acking); at twice this the oldest points are dropped. */
+  bufferMax: number;
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** How long stop() keeps retrying a failing store before counting what is left as dropped. */
+  stopTimeoutMs?: number;
+}
+
+/**
+ * Batches readings, scores and anomalies into store writes. One write is in flight at a time, so points
+ * reach the store in arrival order. A failed write keeps its points at the head of the buffer and is
+ * retried with capped exponential backoff; points are only ever lost past the hard limit or when stop()
+ * gives up, and then they are counted in linewatch_points_dropped_total and logged at error.
+ */
+export class StoreWriter {
+  private readings: ReadingPoint[] = [];
+  private scores: ScorePoint[] = [];
+  private anomalies: Anomaly[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private failures = 0;
+  private stopping = false;
+  private lastWriteOk = true;
+  private readonly waiters: (() => void)[] = [];
+  private readonly logger: Logger;
+  private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
+
+  constructor(
+    private readonly deps: { store: Store; metrics: DetectorMetrics; logger: Logger; options: StoreWriterOptions },
+  ) {
+    this.logger = deps.logger.child({ module: 'store-writer' });
+    this.retryBaseMs = deps.options.retryBaseMs ?? 100;
+    this.retryMaxMs = deps.options.retryMaxMs ?? 10_000;
+  }
+
+  get size(): number {
+    return this.readings.length + this.scores.length + this.anomalies.length;
+  }
+
+  /** True while the buffer is at its soft limit: ingest should wait (see `waitForRoom`). */
+  get full(): boolean {
+    return this.size >= this.deps.options.bufferMax;
+  }
+
+  /** Whether the latest store write succeeded (for /readyz). */
+  get healthy(): boolean {
+    return this.lastWriteOk;
+  }
+
+  /** Resolves once the buffer is below its soft limit. */
+  waitForRoom(): Promise<void> {
+    if (!this.full) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  addReading(point: ReadingPoint): void {
+    this.deps.metrics.stats.readingsAccepted++;
+    this.readings.push(point);
+    this.added();
+  }
+
+  addScore(point: ScorePoint): void {
+    this.scores.push(point);
+    this.added();
+  }
+
+  addAnomaly(anomaly: Anomaly): void {
+    this.anomalies.push(anomaly);
+    this.added();
+  }
+
+  start(): void {
+    this.stopping = false;
+  }
+
+  /** Writes everything buffered; after `stopTimeoutMs` of failures the rest is counted as dropped. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const deadline = Date.now() + (this.deps.options.stopTimeoutMs ?? 10_000);
+    while (this.size > 0 || this.writing) {
+      if (this.writing) {
+        await this.writing;
+        continue;
+      }
+      if (Date.now() > deadline) {
+        this.drop(this.size, 'store unavailable at shutdown');
+        break;
+      }
+      const ok = await this.writeOnce();
+      if (!ok) await sleep(Math.min(this.backoffMs(), Math.max(0, deadline - Date.now())));
+    }
+    this.updateGauge();
+  }
+
+  private added(): void {
+    const { bufferMax, batchMax, flushMs } = this.deps.options;
+    // The soft limit normally holds via ingest backpressure; this hard limit only guards against a producer that ignores it.
+    if (this.size > bufferMax * 2) this.drop(this.size - bufferMax * 2, 'write buffer over its hard limit');
+    this.updateGauge();
+    if (this.stopping) return;
+    if (this.size >= batchMax && !this.writing && this.failures === 0) this.kick();
+    else this.timer ??= setTimeout(() => this.kick(), flushMs);
+  }
+
+  private kick(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.writing || this.size === 0) return;
+    this.writing = this.writeOnce()
+      .then((ok) => {
+        this.writing = undefined;
+        // A flush timer armed while this write was in flight would cut the backoff short.
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
+        if (this.stopping || this.size === 0) return;
+        if (!ok) this.timer = setTimeout(() => this.kick(), this.backoffMs());
+        else if (this.size >= this.deps.options.batchMax) this.kick();
+        else this.timer = setTimeout(() => this.kick(), this.deps.options.flushMs);
+      });
+  }
+
+  private backoffMs(): number {
+    return Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.max(0, this.failures - 1));
+  }
+
+  /** Writes the head of the buffer; never throws. The points leave the buffer only after the store accepted them. */
+  private async writeOnce(): Promise<boolean> {
+    // Split a full batch in proportion to what is buffered, so a backlog of readings cannot starve scores.
+    const max = this.deps.options.batchMax;
+    const total = this.size;
+    const share = (n: number): number => (total <= max ? n : Math.floor((max * n) / total));
+    let nReadings = share(this.readings.length);
+    let nScores = share(this.scores.length);
+    let nAnomalies = share(this.anomalies.length);
+    let spare = Math.min(max, total) - nReadings - nScores - nAnomalies;
+    const fill = (buffered: number, taken: number): number => {
+      const k = Math.min(spare, buffered - taken);
+      spare -= k;
+      return k;
+    };
+    nReadings += fill(this.readings.length, nReadings);
+    nScores += fill(this.scores.length, nScores);
+    nAnomalies += fill(this.anomalies.length, nAnomalies);
+    const batch: WriteBatch = {
+      readings: this.readings.slice(0, nReadings),
+      scores: this.scores.slice(0, nScores),
+      anomalies: this.anomalies.slice(0, nAnomalies),
+    };
+    const { metrics } = this.deps;
+    const end = metrics.writeSeconds.startTimer();
+    try {
+      await this.deps.store.write(batch);
+    } catch (err) {
+      end();
+      this.failures++;
+      this.lastWriteOk = false;
+      metrics.writeErrors.inc();
+      metrics.stats.writeErrors++;
+      this.logger.warn({ err, points: nReadings + nScores + nAnomalies, failures: this.failures, retryInMs: this.backoffMs() }, 'store write failed; will retry');
+      return false;
+    }
+    end();
+    if (this.failures > 0) this.logger.info({ failures: this.failures }, 'store write recovered');
+    this.failures = 0;
+    this.lastWriteOk = true;
+    this.readings.splice(0, nReadings);
+    this.scores.splice(0, nScores);
+    this.anomalies.splice(0, nAnomalies);
+    metrics.readingsWritten.inc(nReadings);
+    metrics.scoresWritten.inc(nScores);
+    metrics.stats.readingsWritten += nReadings;
+    metrics.stats.scoresWritten += nScores;
+    metrics.stats.anomaliesWritten += nAnomalies;
+    this.updateGauge();
+    return true;
+  }
+
+  /**
+   * Drops the `n` newest points, readings last: they are the system of record, scores can be recomputed.
+   * Newest, because the head of the buffer may be in flight to the store right now.
+   */
+  private drop(n: number, why: string): void {
+    const { metrics } = this.deps;
+    const take = (list: unknown[], kind: 'score' | 'anomaly' | 'reading'): number => {
+      const k = Math.min(n, list.length);
+      if (k === 0) return 0;
+      list.splice(list.length - k, k);
+      metrics.pointsDropped.inc({ kind }, k);
+      metrics.stats.dropped += k;
+      if (kind === 'reading') metrics.stats.readingsDropped += k;
+      n -= k;
+      return k;
+    };
+    const scores = take(this.scores, 'score');
+    const anomalies = take(this.anomalies, 'anomaly');
+    const readings = take(this.readings, 'reading');
+    this.logger.error({ why, readings, scores, anomalies }, 'points dropped before reaching the store');
+  }
+
+  private updateGauge(): void {
+    this.deps.metrics.writeBuffer.set(this.size);
+    this.deps.metrics.stats.readingsBuffered = this.readings.length;
+    if (!this.full) for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

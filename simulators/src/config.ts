@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** Simulator CLI settings: each from a flag, else from env, else the default. */
+export const SimConfigSchema = z.object({
+  /** Broker URL (--mqtt, LINEWATCH_MQTT_URL). */
+  mqttUrl: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
+  /** Scenario file, YAML or JSON (--scenario, LINEWATCH_SIM_SCENARIO); unset runs the built-in rotating demo, 'none' runs fault-free. */
+  scenario: z.string().optional(),
+  /** Seed of every random stream (--seed, LINEWATCH_SIM_SEED). */
+  seed: z.coerce.number().int().default(1),
+  /** Snapshots per second per station (--rate, LINEWATCH_SIM_RATE). */
+  rateHz: z.coerce.number().positive().max(10_000).default(1),
+  /** Simulated seconds to run; unset runs until stopped (--duration, LINEWATCH_SIM_DURATION). */
+  durationS: z.coerce.number().positive().optional(),
+  /** Publish as fast as the broker acknowledges instead of in real time (--fast, LINEWATCH_SIM_FAST=true). */
+  fast: z.preprocess((v) => v === true || v === 'true' || v === '1', z.boolean()).default(false),
+  /** Simulated start, epoch ms; default is now (--start, LINEWATCH_SIM_START). */
+  startTs: z.coerce.number().int().nonnegative().optional(),
+  /** MQTT client id (--client-id, LINEWATCH_SIM_CLIENT_ID). */
+  clientId: z.string().min(1).max(64).default('linewatch-sim'),
+  /** pino level (--log-level, LOG_LEVEL). */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
+
+const FLAGS = {
+  mqtt: ['mqttUrl', 'LINEWATCH_MQTT_URL'],
+  scenario: ['scenario', 'LINEWATCH_SIM_SCENARIO'],
+  seed: ['seed', 'LINEWATCH_SIM_SEED'],
+  rate: ['rateHz', 'LINEWATCH_SIM_RATE'],
+  duration: ['durationS', 'LINEWATCH_SIM_DURATION'],
+  fast: ['fast', 'LINEWATCH_SIM_FAST'],
+  start: ['startTs', 'LINEWATCH_SIM_START'],
+  'client-id': ['clientId', 'LINEWATCH_SIM_CLIENT_ID'],
+  'log-level': ['logLevel', 'LOG_LEVEL'],
+} as const;
+
+/** Parses flags over env; throws one Error listing every problem. */
+export function loadSimConfig(argv: string[], env: NodeJS.ProcessEnv): SimConfig {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: f === 'fast' ? ('boolean' as const) : ('string' as const) }]));
+    values = parseArgs({ args: argv, options, allowPositionals: false }).values;
+  } catch (err) {
+    throw new Error(`simulator: ${(err as Error).message}; flags: ${Object.keys(FLAGS).map((f) => `--${f}`).join(' ')}`, { cause: err });
+  }
+  const raw: Record<string, unknown> = {};
+  for (const [flag, [key, envName]] of Object.entries(FLAGS)) {
+    const value = values[flag] ?? (env[envName] === '' ? undefined : env[envName]);
+    if (value !== undefined) raw[key] = value;
+  }
+  const parsed = SimConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`simulator: invalid configuration:\n${problems}`, { cause: parsed.error });
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,17 @@
+export { DEFAULT_LINE, type LineDef, type StationDef } from './line.js';
+export { stationSensors, TOOL_TYPES } from './tools/index.js';
+export { sampleNormal } from './sample.js';
+export { LineSimulator, type LineSimulatorOptions, type SimMessage } from './simulator.js';
+export {
+  DEFAULT_SCENARIO,
+  FAULT_DEFAULT_MAGNITUDE,
+  FaultSpecSchema,
+  ScenarioSchema,
+  demoScenario,
+  loadScenario,
+  parseScenario,
+  type FaultSpec,
+  type Scenario,
+} from './scenario.js';
+export { SimulatorRunner, type SimulatorRunnerDeps } from './runner.js';
+export type { SensorSpec } from '@linewatch/protocol';

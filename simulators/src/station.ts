@@ -1,0 +1,151 @@
+import { TelemetrySchema, type EquipmentState, type ProcessContext, type Telemetry } from '@linewatch/protocol';
+import { Rng } from './rng.js';
+import type { StationDef } from './line.js';
+import type { SensorModel, ToolModel } from './tools/index.js';
+
+export const WAFERS_PER_LOT = 25;
+/** Correlation time of the slow setpoint disturbances, seconds. */
+const DISTURBANCE_TAU_S = 20;
+/** Relative std of step duration from wafer to wafer. */
+const STEP_JITTER = 0.03;
+
+type Phase = { kind: 'idle'; remaining: number } | { kind: 'step'; step: number; remaining: number } | { kind: 'down' };
+
+/** Decimals that keep a reading well below its noise: two digits finer than sigma. */
+function decimalsFor(sigma: number): number {
+  return Math.max(0, Math.min(6, Math.ceil(-Math.log10(sigma)) + 2));
+}
+
+/** Sensor overrides a fault layer applies per reading; undefined drops the sensor. */
+export type ReadingFilter = (sensor: SensorModel, reading: number, decoupled: () => number) => number | undefined;
+
+/**
+ * The process of one tool: wafer cycle, latent variables and sensor readings. Fault-free by itself;
+ * faults come in through `goDown`/`recover` and the reading filter.
+ */
+export class StationProcess {
+  readonly rng: Rng;
+  private readonly x: Record<string, number> = {};
+  private readonly disturbance: Record<string, number> = {};
+  private readonly latentNames: string[];
+  private readonly decimals: number[];
+  private phase: Phase;
+  private lot = 1;
+  private wafer = 0;
+  private recipeIndex = 0;
+  private seq = 0;
+  state: EquipmentState = 'STANDBY';
+
+  constructor(
+    readonly def: StationDef,
+    readonly model: ToolModel,
+    seed: number,
+    private readonly dt: number,
+  ) {
+    this.rng = new Rng(seed, 'process', def.id);
+    this.latentNames = Object.keys(model.latents);
+    for (const name of this.latentNames) {
+      this.x[name] = model.latents[name]!.idle;
+      this.disturbance[name] = this.rng.normal();
+    }
+    this.decimals = model.sensors.map((s) => decimalsFor(s.sigma));
+    // Stagger the first wafer so the stations of one line do not run in lockstep.
+    this.phase = { kind: 'idle', remaining: 1 + this.rng.next() * (model.idleSeconds + 20) };
+  }
+
+  get recipe() {
+    return this.model.recipes[this.recipeIndex]!;
+  }
+
+  /** Advances the wafer cycle by one tick; returns the new equipment state when it changed. */
+  advance(): EquipmentState | null {
+    const before = this.state;
+    const p = this.phase;
+    if (p.kind !== 'down') {
+      p.remaining -= this.dt;
+      while (this.phase.kind !== 'down' && this.phase.remaining <= 0) this.nextPhase(this.phase.remaining);
+    }
+    this.state = this.phase.kind === 'step' ? 'PRODUCTIVE' : this.phase.kind === 'idle' ? 'STANDBY' : 'UNSCHEDULED_DOWN';
+    this.updateLatents();
+    return this.state === before ? null : this.state;
+  }
+
+  private nextPhase(carry: number): void {
+    const recipe = this.recipe;
+    if (this.phase.kind === 'idle') {
+      if (this.wafer === WAFERS_PER_LOT) {
+        this.lot += 1;
+        this.wafer = 0;
+      }
+      this.wafer += 1;
+      this.recipeIndex = (this.lot - 1) % this.model.recipes.length;
+      this.phase = { kind: 'step', step: 0, remaining: carry + this.stepSeconds(0) };
+    } else if (this.phase.kind === 'step' && this.phase.step + 1 < recipe.steps.length) {
+      const step = this.phase.step + 1;
+      this.phase = { kind: 'step', step, remaining: carry + this.stepSeconds(step) };
+    } else {
+      const lotDone = this.wafer === WAFERS_PER_LOT;
+      this.phase = { kind: 'idle', remaining: carry + this.model.idleSeconds + (lotDone ? this.model.lotChangeSeconds : 0) };
+    }
+  }
+
+  private stepSeconds(step: number): number {
+    const nominal = this.recipe.steps[step]!.seconds;
+    return Math.max(nominal * 0.5, nominal * (1 + STEP_JITTER * this.rng.normal()));
+  }
+
+  /** Unscheduled down: the wafer in process is aborted and the chamber returns to idle conditions. */
+  goDown(): void {
+    this.phase = { kind: 'down' };
+  }
+
+  recover(): void {
+    if (this.phase.kind === 'down') this.phase = { kind: 'idle', remaining: this.model.idleSeconds };
+  }
+
+  targets(): Record<string, number> {
+    const step = this.phase.kind === 'step' ? this.recipe.steps[this.phase.step] : undefined;
+    const sp: Record<string, number> = {};
+    for (const name of this.latentNames) sp[name] = step?.targets[name] ?? this.model.latents[name]!.idle;
+    return sp;
+  }
+
+  private updateLatents(): void {
+    const sp = this.targets();
+    const rho = Math.exp(-this.dt / DISTURBANCE_TAU_S);
+    const innovation = Math.sqrt(1 - rho * rho);
+    for (const name of this.latentNames) {
+      const def = this.model.latents[name]!;
+      const d = rho * this.disturbance[name]! + innovation * this.rng.normal();
+      this.disturbance[name] = d;
+      const target = sp[name]! * (1 + (def.rel ?? 0) * d) + (def.abs ?? 0) * d;
+      this.x[name] = this.x[name]! + (1 - Math.exp(-this.dt / def.tau)) * (target - this.x[name]!);
+    }
+  }
+
+  context(): ProcessContext {
+    if (this.phase.kind !== 'step') return { step: 'idle' };
+    const lot = `L${String(this.lot).padStart(4, '0')}`;
+    return { recipe: this.recipe.name, step: this.recipe.steps[this.phase.step]!.name, lot, wafer: `${lot}-${String(this.wafer).padStart(2, '0')}` };
+  }
+
+  /** Reads every sensor (noise, clamp to physical range, rounding) and returns a validated snapshot. */
+  read(ts: number, filter?: ReadingFilter): Telemetry | null {
+    const sp = this.targets();
+    const values: Record<string, number> = {};
+    this.model.sensors.forEach((sensor, i) => {
+      const noise = sensor.sigma * this.rng.normal();
+      let reading: number | undefined = sensor.value(this.x, sp) + noise;
+      if (filter) {
+        const decoupled = () => sensor.value({ ...this.x, [sensor.driver]: sp[sensor.driver]! }, sp) + noise;
+        reading = filter(sensor, reading, decoupled);
+      }
+      if (reading === undefined) return;
+      const clamped = Math.min(sensor.spec.max, Math.max(sensor.spec.min, reading));
+      const scale = 10 ** this.decimals[i]!;
+      values[sensor.spec.name] = Math.round(clamped * scale) / scale;
+    });
+    if (Object.keys(values).length === 0) return null;
+    return TelemetrySchema.parse({ ts, seq: this.seq++, values, context: this.context() });
+  }
+}
