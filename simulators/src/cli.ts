@@ -6,7 +6,7 @@
  */
 import pino from 'pino';
 import { loadSimConfig } from './config.js';
-import { DEFAULT_LINE } from './line.js';
+import { DEFAULT_LINE, type LineDef } from './line.js';
 import { SimulatorRunner } from './runner.js';
 import { DEFAULT_SCENARIO, loadScenario, type Scenario } from './scenario.js';
 import { LineSimulator } from './simulator.js';
@@ -15,10 +15,12 @@ async function main(): Promise<void> {
   let config;
   let scenario: Scenario;
   let simulator: LineSimulator;
+  let line: LineDef;
   try {
     config = loadSimConfig(process.argv.slice(2), process.env);
     scenario = config.scenario === undefined ? DEFAULT_SCENARIO : config.scenario === 'none' ? { faults: [] } : loadScenario(config.scenario);
-    simulator = new LineSimulator({ line: DEFAULT_LINE, scenario, seed: config.seed, rateHz: config.rateHz, startTs: config.startTs ?? Date.now() });
+    line = { ...DEFAULT_LINE, line: config.line };
+    simulator = new LineSimulator({ line, scenario, seed: config.seed, rateHz: config.rateHz, startTs: config.startTs ?? Date.now() });
   } catch (err) {
     console.error((err as Error).message);
     process.exit(1);
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
     ...(config.durationS !== undefined ? { durationMs: config.durationS * 1000 } : {}),
     clientId: config.clientId,
   });
-  logger.info({ line: DEFAULT_LINE.line, stations: DEFAULT_LINE.stations.length, scenario: scenario.name ?? config.scenario, faults: scenario.faults.length, seed: config.seed, rateHz: config.rateHz }, 'starting');
+  logger.info({ line: line.line, stations: line.stations.length, scenario: scenario.name ?? config.scenario, faults: scenario.faults.length, seed: config.seed, rateHz: config.rateHz }, 'starting');
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -1,10 +1,13 @@
 import { parseArgs } from 'node:util';
+import { ID_PATTERN } from '@linewatch/protocol';
 import { z } from 'zod';
 
 /** Simulator CLI settings: each from a flag, else from env, else the default. */
 export const SimConfigSchema = z.object({
   /** Broker URL (--mqtt, LINEWATCH_MQTT_URL). */
   mqttUrl: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
+  /** Line id the stations publish under (--line, LINEWATCH_LINE). */
+  line: z.string().regex(ID_PATTERN, 'ids are 1-64 chars of A-Z a-z 0-9 _ . - and start alphanumeric').default('fab1'),
   /** Scenario file, YAML or JSON (--scenario, LINEWATCH_SIM_SCENARIO); unset runs the built-in rotating demo, 'none' runs fault-free. */
   scenario: z.string().optional(),
   /** Seed of every random stream (--seed, LINEWATCH_SIM_SEED). */
@@ -26,6 +29,7 @@ export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
 
 const FLAGS = {
   mqtt: ['mqttUrl', 'LINEWATCH_MQTT_URL'],
+  line: ['line', 'LINEWATCH_LINE'],
   scenario: ['scenario', 'LINEWATCH_SIM_SCENARIO'],
   seed: ['seed', 'LINEWATCH_SIM_SEED'],
   rate: ['rateHz', 'LINEWATCH_SIM_RATE'],

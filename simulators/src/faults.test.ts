@@ -1,7 +1,7 @@
 import { StateMessageSchema, TruthSchema, type FaultType, type Telemetry, type Truth } from '@linewatch/protocol';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LINE } from './line.js';
-import type { FaultSpec, Scenario } from './scenario.js';
+import { FAULT_DEFAULT_MAGNITUDE, type FaultSpec, type Scenario } from './scenario.js';
 import { LineSimulator, type SimMessage } from './simulator.js';
 import { toolModel } from './tools/index.js';
 
@@ -92,7 +92,7 @@ describe('fault injection on etch-01 chamber_pressure', () => {
     expectTruthWindow(run, 'spike');
     const { inside, outside } = deltas(run, 'chamber_pressure');
     const spikes = inside.filter((d) => Math.abs(d) > 1e-9);
-    expect(Math.abs(inside[0]!)).toBeCloseTo(15 * sigmaOf('chamber_pressure'), 2);
+    expect(Math.abs(inside[0]!)).toBeCloseTo(FAULT_DEFAULT_MAGNITUDE.spike * sigmaOf('chamber_pressure'), 2);
     expect(spikes.length).toBeGreaterThanOrEqual(3);
     expect(spikes.length).toBeLessThan(inside.length / 4);
     expect(outside.every((d) => d === 0)).toBe(true);

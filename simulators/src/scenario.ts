@@ -45,12 +45,12 @@ export type Scenario = z.infer<typeof ScenarioSchema>;
 
 /** Default fault size in multiples of the sensor's noise sigma; stuck, dropout and tool_down ignore it. */
 export const FAULT_DEFAULT_MAGNITUDE: Record<FaultType, number> = {
-  drift: 10,
-  step: 6,
-  spike: 15,
+  drift: 15,
+  step: 10,
+  spike: 20,
   stuck: 1,
-  noise_burst: 5,
-  broken_correlation: 6,
+  noise_burst: 8,
+  broken_correlation: 10,
   tool_down: 1,
   dropout: 1,
 };

@@ -16,6 +16,26 @@ function decimalsFor(sigma: number): number {
   return Math.max(0, Math.min(6, Math.ceil(-Math.log10(sigma)) + 2));
 }
 
+/** Latents with a time constant this long (s) are thermal masses that average over the wafer cycle. */
+const SLOW_TAU_S = 10;
+
+/**
+ * Start values of the latents: a tool that has been running, not one switched on at t0. Slow latents
+ * start at their time-weighted mean over one cycle of the first recipe, so a run has no warm-up transient
+ * (a cold lens or pad) that normal data would otherwise show only once.
+ */
+function warmStart(model: ToolModel): Record<string, number> {
+  const recipe = model.recipes[0]!;
+  const total = model.idleSeconds + recipe.steps.reduce((sum, s) => sum + s.seconds, 0);
+  return Object.fromEntries(
+    Object.entries(model.latents).map(([name, def]) => {
+      if (def.tau < SLOW_TAU_S) return [name, def.idle];
+      const weighted = recipe.steps.reduce((sum, s) => sum + (s.targets[name] ?? def.idle) * s.seconds, def.idle * model.idleSeconds);
+      return [name, weighted / total];
+    }),
+  );
+}
+
 /** Sensor overrides a fault layer applies per reading; undefined drops the sensor. */
 export type ReadingFilter = (sensor: SensorModel, reading: number, decoupled: () => number) => number | undefined;
 
@@ -44,8 +64,9 @@ export class StationProcess {
   ) {
     this.rng = new Rng(seed, 'process', def.id);
     this.latentNames = Object.keys(model.latents);
+    const warm = warmStart(model);
     for (const name of this.latentNames) {
-      this.x[name] = model.latents[name]!.idle;
+      this.x[name] = warm[name]!;
       this.disturbance[name] = this.rng.normal();
     }
     this.decimals = model.sensors.map((s) => decimalsFor(s.sigma));

@@ -29,12 +29,18 @@ describe.skipIf(!ok)('InfluxStore against InfluxDB 1.x', () => {
   it('init creates the retention policies and continuous queries once, and re-applies a changed duration', async () => {
     const cfg = config('init');
     await new InfluxStore(cfg, logger).init();
+    // An outdated version of one of ours is replaced; a foreign CQ is left alone.
+    const body = `SELECT mean(*) INTO "${cfg.database}"."rollup"."old" FROM "${cfg.database}"."raw"."reading" GROUP BY time(5m), *`;
+    await admin.createContinuousQuery(`lw_reading_1m_v0_${cfg.database}`, body, cfg.database);
+    await admin.createContinuousQuery('theirs', body, cfg.database);
     await new InfluxStore(cfg, logger).init();
     const rps = await admin.showRetentionPolicies(cfg.database);
     expect(rps.find((rp) => rp.name === 'raw')).toMatchObject({ duration: '720h0m0s', default: true });
     expect(rps.find((rp) => rp.name === 'rollup')).toMatchObject({ duration: '9600h0m0s', default: false });
-    const cqs = (await admin.showContinousQueries(cfg.database)).map((cq) => cq.name).sort();
-    expect(cqs).toEqual([`lw_reading_1m_v1_${cfg.database}`, `lw_score_1m_v1_${cfg.database}`]);
+    // Not admin.showContinousQueries: it returns the first database's series, not necessarily this one's.
+    const shown = (await admin.queryRaw('SHOW CONTINUOUS QUERIES', { database: cfg.database })) as { results: { series: { name: string; values?: string[][] }[] }[] };
+    const cqs = (shown.results[0]?.series.find((x) => x.name === cfg.database)?.values ?? []).map((row) => row[0]).sort();
+    expect(cqs).toEqual([`lw_reading_1m_v1_${cfg.database}`, `lw_score_1m_v1_${cfg.database}`, 'theirs']);
     await new InfluxStore({ ...cfg, rawRetention: '7d' }, logger).init();
     const raw = (await admin.showRetentionPolicies(cfg.database)).find((rp) => rp.name === 'raw');
     expect(raw).toMatchObject({ duration: '168h0m0s', default: true });

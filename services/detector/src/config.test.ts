@@ -25,7 +25,7 @@ describe('loadDetectorConfig', () => {
   it('reports every problem at once', () => {
     let message = '';
     try {
-      loadDetectorConfig({ BATCH_MAX: '0', DETECTOR_PARTITION: '3/3', SUBSCRIPTION_MODE: 'random', MQTT_URL: 'not a url', HTTP_PORT: '70000' });
+      loadDetectorConfig({ BATCH_MAX: '0', DETECTOR_PARTITION: '3/3', SUBSCRIPTION_MODE: 'random', MQTT_URL: 'http://broker', HTTP_PORT: '70000' });
     } catch (err) {
       message = (err as Error).message;
     }

@@ -9,8 +9,12 @@ const int = (def: number, min: number) => z.coerce.number().int().min(min).defau
 
 /** Detector env; each key has a default so `npm start` needs none. */
 export const DetectorEnvSchema = z.object({
-  /** Broker URL (mqtt:// or mqtts://). */
-  MQTT_URL: z.string().url().default('mqtt://127.0.0.1:1883'),
+  /** Broker URL (mqtt://, mqtts://, ws:// or wss://); may carry credentials, which are never logged. */
+  MQTT_URL: z
+    .string()
+    .url()
+    .refine((u) => /^(mqtts?|wss?):\/\//.test(u), 'use mqtt://, mqtts://, ws:// or wss://')
+    .default('mqtt://127.0.0.1:1883'),
   /** Fixed client id: the broker keeps our persistent session (queued QoS 1 messages) under it. One per instance. */
   MQTT_CLIENT_ID: z.string().min(1).max(128).default('linewatch-detector-0'),
   /** Broker user; never logged. */

@@ -137,7 +137,8 @@ export class MqttIngest {
 
   private onPublish(topic: string, payload: Buffer | string, done: (err?: Error) => void): void {
     // While stopping, leave the message unacked: the persistent session redelivers it to the next run.
-    if (this.paused) return;
+    // done(err) skips the puback but lets mqtt.js go on reading packets, so acks of our last publishes still arrive.
+    if (this.paused) return done(new Error('detector stopping; message left unacked for redelivery'));
     try {
       this.dispatch(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
     } catch (err) {

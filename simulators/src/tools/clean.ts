@@ -8,12 +8,12 @@ export const CLEAN: ToolModel<L> = {
   type: 'clean',
   latents: {
     spin: { idle: 0, tau: 1, rel: 0.002 },
-    chem: { idle: 0, tau: 0.6, rel: 0.006 },
-    diw: { idle: 0, tau: 0.6, rel: 0.006 },
+    chem: { idle: 0, tau: 1, rel: 0.006 },
+    diw: { idle: 0, tau: 1, rel: 0.006 },
     // Nozzle temperature: the dispense line cools while idle and reheats on flow.
     temp: { idle: 50, tau: 4, rel: 0.003 },
-    mega: { idle: 0, tau: 0.3, rel: 0.005 },
-    n2: { idle: 0, tau: 0.8, rel: 0.008 },
+    mega: { idle: 0, tau: 1, rel: 0.005 },
+    n2: { idle: 0, tau: 1, rel: 0.008 },
     exhaust: { idle: 180, tau: 10, rel: 0.01 },
   },
   recipes: [

@@ -8,11 +8,11 @@ const gasDev = (x: { sih4: number; n2o: number }, sp: { sih4: number; n2o: numbe
 export const DEPOSITION: ToolModel<L> = {
   type: 'deposition',
   latents: {
-    rf: { idle: 0, tau: 0.4, rel: 0.004 },
-    p: { idle: 0.01, tau: 1.5, rel: 0.008 },
-    sih4: { idle: 0, tau: 0.8, rel: 0.005 },
-    n2o: { idle: 0, tau: 0.8, rel: 0.005 },
-    valve: { idle: 95, tau: 1.2, rel: 0.01 },
+    rf: { idle: 0, tau: 1, rel: 0.004 },
+    p: { idle: 0.01, tau: 1, rel: 0.008 },
+    sih4: { idle: 0, tau: 1, rel: 0.005 },
+    n2o: { idle: 0, tau: 1, rel: 0.005 },
+    valve: { idle: 95, tau: 1, rel: 0.01 },
     heater: { idle: 400, tau: 30, rel: 0.0005 },
   },
   recipes: [

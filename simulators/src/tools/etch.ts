@@ -8,16 +8,16 @@ const gasDev = (x: { cl2: number; bcl3: number }, sp: { cl2: number; bcl3: numbe
 export const ETCH: ToolModel<L> = {
   type: 'etch',
   latents: {
-    rf: { idle: 0, tau: 0.4, rel: 0.004 },
-    p: { idle: 0.8, tau: 1.5, rel: 0.01 },
-    cl2: { idle: 0, tau: 0.8, rel: 0.005 },
-    bcl3: { idle: 0, tau: 0.8, rel: 0.005 },
+    rf: { idle: 0, tau: 1, rel: 0.004 },
+    p: { idle: 0.8, tau: 1, rel: 0.01 },
+    cl2: { idle: 0, tau: 1, rel: 0.005 },
+    bcl3: { idle: 0, tau: 1, rel: 0.005 },
     // APC throttle valve: wide open while pumping to base, regulating during gas steps.
-    valve: { idle: 95, tau: 1.2, rel: 0.01 },
+    valve: { idle: 95, tau: 1, rel: 0.01 },
     he: { idle: 0, tau: 1, rel: 0.006 },
     chuck: { idle: 60, tau: 20, rel: 0.002 },
     // Fraction of Al film still exposed: drives the AlCl endpoint emission.
-    film: { idle: 0, tau: 2, rel: 0.02 },
+    film: { idle: 0, tau: 1, rel: 0.02 },
   },
   recipes: [
     {
@@ -45,10 +45,10 @@ export const ETCH: ToolModel<L> = {
   lotChangeSeconds: 30,
   sensors: [
     s('rf_forward_power', 'W', [0, 3000], 2, 'rf', (x) => x.rf),
-    s('rf_reflected_power', 'W', [0, 300], 0.3, 'rf', (x) => 0.6 + 0.012 * x.rf + 0.05 * Math.max(0, x.p - 10)),
-    s('dc_bias', 'V', [0, 1000], 1.5, 'rf', (x) => 3 + 0.21 * x.rf - 0.9 * x.p * (x.rf / 1000), 'magnitude of wafer self-bias'),
+    s('rf_reflected_power', 'W', [0, 300], 0.3, 'rf', (x) => 0.6 + 0.012 * x.rf + 0.05 * x.p),
+    s('dc_bias', 'V', [0, 1000], 1.5, 'rf', (x, sp) => 3 + 0.21 * x.rf - 0.002 * x.rf * (x.p - sp.p), 'magnitude of wafer self-bias'),
     s('oes_cl_837nm', 'a.u.', [0, 10000], 8, 'rf', (x) => 20 + 2.6 * x.rf + 3 * x.cl2, 'Cl emission line, plasma intensity'),
-    s('endpoint_alcl_261nm', 'a.u.', [0, 5000], 6, 'film', (x) => 15 + 2100 * x.film * Math.min(1, x.rf / 900) + 0.05 * x.rf, 'AlCl emission; drops when the film clears'),
+    s('endpoint_alcl_261nm', 'a.u.', [0, 5000], 6, 'film', (x) => 15 + 2100 * x.film + 0.05 * x.rf, 'AlCl emission; drops when the film clears'),
     s('chamber_pressure', 'mTorr', [0, 200], 0.1, 'p', (x, sp) => x.p + 0.02 * gasDev(x, sp)),
     s('throttle_valve_pos', '%', [0, 100], 0.3, 'valve', (x, sp) => x.valve + 0.12 * gasDev(x, sp)),
     s('cl2_flow', 'sccm', [0, 500], 0.4, 'cl2', (x) => x.cl2),

@@ -9,9 +9,9 @@ function handler(type: 'load' | 'unload'): ToolModel<L> {
   return {
     type,
     latents: {
-      robot: { idle: 0, tau: 0.4, rel: 0.01 },
-      vac: { idle: 0, tau: 0.3, rel: 0.004 },
-      door: { idle: 0, tau: 0.5, rel: 0.01 },
+      robot: { idle: 0, tau: 1, rel: 0.01 },
+      vac: { idle: 0, tau: 1, rel: 0.004 },
+      door: { idle: 0, tau: 1, rel: 0.01 },
       n2: { idle: 5, tau: 1, rel: 0.01 },
       ffu: { idle: 5, tau: 20, rel: 0.01 },
     },

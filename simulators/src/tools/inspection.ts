@@ -7,10 +7,10 @@ const s = sensorsOf<L>();
 export const INSPECTION: ToolModel<L> = {
   type: 'inspection',
   latents: {
-    speed: { idle: 0, tau: 0.5, rel: 0.003 },
-    laser: { idle: 50, tau: 0.3, rel: 0.004 },
+    speed: { idle: 0, tau: 1, rel: 0.003 },
+    laser: { idle: 50, tau: 1, rel: 0.004 },
     focus: { idle: 0, tau: 1.5, abs: 8 },
-    vac: { idle: 0, tau: 0.6, rel: 0.004 },
+    vac: { idle: 0, tau: 1, rel: 0.004 },
     temp: { idle: 22, tau: 30, rel: 0.0002 },
   },
   recipes: [
@@ -32,7 +32,7 @@ export const INSPECTION: ToolModel<L> = {
     s('stage_motor_current', 'A', [0, 10], 0.02, 'speed', (x) => 0.4 + 0.008 * x.speed),
     s('stage_vibration', 'mm/s', [0, 5], 0.005, 'speed', (x) => 0.05 + 0.0006 * x.speed),
     s('laser_power', 'mW', [0, 1000], 0.5, 'laser', (x) => x.laser),
-    s('detector_signal', 'a.u.', [0, 5000], 4, 'laser', (x) => 50 + 3.1 * x.laser - 0.2 * Math.abs(x.focus)),
+    s('detector_signal', 'a.u.', [0, 5000], 4, 'laser', (x) => 50 + 3.1 * x.laser),
     s('autofocus_error', 'nm', [-200, 200], 3, 'focus', (x) => x.focus + 0.01 * x.speed),
     s('chuck_vacuum', 'kPa', [0, 101], 0.1, 'vac', (x) => x.vac, 'vacuum below atmosphere'),
     s('chamber_temp', 'C', [15, 30], 0.01, 'temp', (x) => x.temp + 0.0001 * x.laser),

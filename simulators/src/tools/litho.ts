@@ -7,9 +7,9 @@ const s = sensorsOf<L>();
 export const LITHO: ToolModel<L> = {
   type: 'litho',
   latents: {
-    speed: { idle: 0, tau: 0.5, rel: 0.003 },
-    dose: { idle: 0, tau: 0.3, rel: 0.002 },
-    rep: { idle: 0, tau: 0.3, rel: 0.001 },
+    speed: { idle: 0, tau: 1, rel: 0.003 },
+    dose: { idle: 0, tau: 1, rel: 0.002 },
+    rep: { idle: 0, tau: 1, rel: 0.001 },
     focus: { idle: 0, tau: 2, abs: 6 },
     // Lens heating under exposure is slow and compensated, so only a fraction of a degree.
     lens: { idle: 22, tau: 40, rel: 0.00005 },

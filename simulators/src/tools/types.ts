@@ -62,15 +62,10 @@ export function sensorsOf<L extends string>() {
     driver: L,
     value: (x: Latents<L>, sp: Latents<L>) => number,
     description?: string,
-  ): SensorModel<L> => {
-    // Instruments read a small zero offset when idle; without it half of every idle reading would be
-    // clamped to exactly the range minimum, which looks like a stuck sensor.
-    const zero = range[0] === 0 ? 3 * sigma : 0;
-    return {
-      spec: { name, unit, min: range[0], max: range[1], ...(description ? { description } : {}) },
-      sigma,
-      driver,
-      value: (x, sp) => zero + value(x, sp),
-    };
-  };
+  ): SensorModel<L> => ({
+    spec: { name, unit, min: range[0], max: range[1], ...(description ? { description } : {}) },
+    sigma,
+    driver,
+    value,
+  });
 }
