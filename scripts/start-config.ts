@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { ID_PATTERN } from '@linewatch/protocol';
+import { z } from 'zod';
+
+/** `npm start` settings. Every key has a default, so a first run needs none. */
+const StartEnvSchema = z.object({
+  /** External broker (e.g. mqtt://127.0.0.1:1883 for Mosquitto); unset runs the embedded aedes broker. */
+  MQTT_URL: z.string().regex(/^(mqtts?|wss?):\/\/./, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').optional(),
+  /** Port of the embedded broker, for outside MQTT clients; a busy port falls back to a free one. */
+  MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1883),
+  /** External InfluxDB 1.x (e.g. http://127.0.0.1:8086); unset uses the embedded SQLite store. */
+  INFLUX_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** InfluxDB database. */
+  INFLUX_DATABASE: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('linewatch'),
+  /** InfluxDB user; never logged. */
+  INFLUX_USERNAME: z.string().optional(),
+  /** InfluxDB password; never logged. */
+  INFLUX_PASSWORD: z.string().optional(),
+  /** SQLite file of the embedded store. */
+  SQLITE_PATH: z.string().min(1).default('.data/linewatch.db'),
+  /** Interface the API and dashboard bind to. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Port of the API and dashboard. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Port of the detector's /metrics; -1 disables it. */
+  DETECTOR_HTTP_PORT: z.coerce.number().int().min(-1).max(65535).default(9464),
+  /** Line id. */
+  LINE: z.string().regex(ID_PATTERN).default('fab1'),
+  /** Run the simulated line (false: watch whatever publishes to MQTT_URL). */
+  SIMULATE: z.enum(['true', 'false']).default('true'),
+  /** Scenario file (YAML or JSON); unset runs the built-in demo that injects a fault every few minutes. */
+  SIM_SCENARIO: z.string().optional(),
+  /** Snapshots per second per simulated tool. */
+  SIM_RATE: z.coerce.number().positive().max(10_000).default(1),
+  /** Seed of the simulation. */
+  SIM_SEED: z.coerce.number().int().default(1),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type StartConfig = Readonly<z.infer<typeof StartEnvSchema>>;
+
+/** Parses env, treating empty strings as unset; throws one Error listing every problem. */
+export function loadStartConfig(env: NodeJS.ProcessEnv, root: string): StartConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(StartEnvSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const parsed = StartEnvSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`npm start: invalid configuration:\n${problems}`, { cause: parsed.error });
+  }
+  const config = parsed.data;
+  return Object.freeze({ ...config, SQLITE_PATH: path.resolve(root, config.SQLITE_PATH) });
+}

@@ -1,0 +1,70 @@
+/**
+ * `npm start`: the whole line in one process. Ctrl-C (SIGINT) or SIGTERM stops every component in reverse
+ * order, flushing the detector's buffers.
+ */
+import { DEFAULT_LINE, DEFAULT_SCENARIO, loadScenario } from '@linewatch/simulators';
+import pino from 'pino';
+import { startLine, REPO_ROOT } from './line.js';
+import { loadStartConfig, type StartConfig } from './start-config.js';
+
+async function main(): Promise<void> {
+  let config: StartConfig;
+  try {
+    config = loadStartConfig(process.env, REPO_ROOT);
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(1);
+  }
+  const logger = pino({
+    level: config.LOG_LEVEL,
+    redact: { paths: ['*.password', '*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', '*.authorization'], censor: '[redacted]' },
+  });
+  const scenario = config.SIM_SCENARIO ? loadScenario(config.SIM_SCENARIO) : DEFAULT_SCENARIO;
+  const line = await startLine({
+    mqttUrl: config.MQTT_URL,
+    mqttPort: config.MQTT_PORT,
+    influx: config.INFLUX_URL
+      ? {
+          url: config.INFLUX_URL,
+          database: config.INFLUX_DATABASE,
+          ...(config.INFLUX_USERNAME ? { username: config.INFLUX_USERNAME } : {}),
+          ...(config.INFLUX_PASSWORD ? { password: config.INFLUX_PASSWORD } : {}),
+        }
+      : undefined,
+    sqlitePath: config.SQLITE_PATH,
+    httpHost: config.HOST,
+    httpPort: config.PORT,
+    detectorHttpPort: config.DETECTOR_HTTP_PORT,
+    line: { ...DEFAULT_LINE, line: config.LINE },
+    simulate: config.SIMULATE === 'true',
+    scenario,
+    seed: config.SIM_SEED,
+    rateHz: config.SIM_RATE,
+    env: process.env,
+    logger,
+  });
+  const storeName = config.INFLUX_URL ? `InfluxDB ${config.INFLUX_URL}` : `SQLite ${config.SQLITE_PATH}`;
+  process.stdout.write(
+    `\n  linewatch is running: ${line.url}\n  broker ${line.mqttUrl} · store ${storeName} · ${config.SIMULATE === 'true' ? `simulated line ${config.LINE}` : 'no simulator'}\n  Ctrl-C stops everything.\n\n`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping the line');
+    line.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
