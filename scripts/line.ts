@@ -77,7 +77,9 @@ export async function startLine(opts: LineOptions): Promise<RunningLine> {
     await detector.start();
     stops.push({ name: 'detector', stop: () => detector.stop() });
 
-    const api = createApi(loadApiConfig({ ...shared, HOST: opts.httpHost, PORT: String(opts.httpPort) }), { store, logger: log });
+    // The detector's client id names its persistent session; the API must never share it (the broker would
+    // kick one off for the other), so the API takes its own random-suffixed default.
+    const api = createApi(loadApiConfig({ ...shared, MQTT_CLIENT_ID: undefined, HOST: opts.httpHost, PORT: String(opts.httpPort) }), { store, logger: log });
     const { url } = await api.start();
     stops.push({ name: 'api', stop: () => api.stop() });
 

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     realtime: !config.fast,
     ...(config.durationS !== undefined ? { durationMs: config.durationS * 1000 } : {}),
     clientId: config.clientId,
+    username: config.mqttUsername,
+    password: config.mqttPassword,
   });
   logger.info({ line: line.line, stations: line.stations.length, scenario: scenario.name ?? config.scenario, faults: scenario.faults.length, seed: config.seed, rateHz: config.rateHz }, 'starting');
   let stopping = false;

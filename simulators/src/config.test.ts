@@ -3,7 +3,7 @@ import { loadSimConfig } from './config.js';
 
 describe('simulator config', () => {
   it('takes flags over env over defaults', () => {
-    const config = loadSimConfig(['--rate', '10', '--fast', '--duration', '60'], { LINEWATCH_SIM_RATE: '5', LINEWATCH_SIM_SEED: '9' });
+    const config = loadSimConfig(['--rate', '10', '--fast', '--duration', '60'], { SIM_RATE: '5', SIM_SEED: '9' });
     expect(config).toMatchObject({ rateHz: 10, fast: true, durationS: 60, seed: 9, mqttUrl: 'mqtt://127.0.0.1:1883', line: 'fab1' });
     expect(Object.isFrozen(config)).toBe(true);
   });

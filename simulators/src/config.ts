@@ -4,39 +4,43 @@ import { z } from 'zod';
 
 /** Simulator CLI settings: each from a flag, else from env, else the default. */
 export const SimConfigSchema = z.object({
-  /** Broker URL (--mqtt, LINEWATCH_MQTT_URL). */
+  /** Broker URL (--mqtt, MQTT_URL). */
   mqttUrl: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
-  /** Line id the stations publish under (--line, LINEWATCH_LINE). */
+  /** Line id the stations publish under (--line, LINE). */
   line: z.string().regex(ID_PATTERN, 'ids are 1-64 chars of A-Z a-z 0-9 _ . - and start alphanumeric').default('fab1'),
-  /** Scenario file, YAML or JSON (--scenario, LINEWATCH_SIM_SCENARIO); unset runs the built-in rotating demo, 'none' runs fault-free. */
+  /** Scenario file, YAML or JSON (--scenario, SIM_SCENARIO); unset runs the built-in rotating demo, 'none' runs fault-free. */
   scenario: z.string().optional(),
-  /** Seed of every random stream (--seed, LINEWATCH_SIM_SEED). */
+  /** Seed of every random stream (--seed, SIM_SEED). */
   seed: z.coerce.number().int().default(1),
-  /** Snapshots per second per station (--rate, LINEWATCH_SIM_RATE). */
+  /** Snapshots per second per station (--rate, SIM_RATE). */
   rateHz: z.coerce.number().positive().max(10_000).default(1),
-  /** Simulated seconds to run; unset runs until stopped (--duration, LINEWATCH_SIM_DURATION). */
+  /** Simulated seconds to run; unset runs until stopped (--duration, SIM_DURATION). */
   durationS: z.coerce.number().positive().optional(),
-  /** Publish as fast as the broker acknowledges instead of in real time (--fast, LINEWATCH_SIM_FAST=true). */
+  /** Publish as fast as the broker acknowledges instead of in real time (--fast, SIM_FAST=true). */
   fast: z.preprocess((v) => v === true || v === 'true' || v === '1', z.boolean()).default(false),
-  /** Simulated start, epoch ms; default is now (--start, LINEWATCH_SIM_START). */
+  /** Simulated start, epoch ms; default is now (--start, SIM_START). */
   startTs: z.coerce.number().int().nonnegative().optional(),
-  /** MQTT client id (--client-id, LINEWATCH_SIM_CLIENT_ID). */
+  /** MQTT client id (--client-id, MQTT_CLIENT_ID). */
   clientId: z.string().min(1).max(64).default('linewatch-sim'),
+  /** Broker user (MQTT_USERNAME only: secrets stay off the command line); never logged. */
+  mqttUsername: z.string().optional(),
+  /** Broker password (MQTT_PASSWORD only); never logged. */
+  mqttPassword: z.string().optional(),
   /** pino level (--log-level, LOG_LEVEL). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
 
 const FLAGS = {
-  mqtt: ['mqttUrl', 'LINEWATCH_MQTT_URL'],
-  line: ['line', 'LINEWATCH_LINE'],
-  scenario: ['scenario', 'LINEWATCH_SIM_SCENARIO'],
-  seed: ['seed', 'LINEWATCH_SIM_SEED'],
-  rate: ['rateHz', 'LINEWATCH_SIM_RATE'],
-  duration: ['durationS', 'LINEWATCH_SIM_DURATION'],
-  fast: ['fast', 'LINEWATCH_SIM_FAST'],
-  start: ['startTs', 'LINEWATCH_SIM_START'],
-  'client-id': ['clientId', 'LINEWATCH_SIM_CLIENT_ID'],
+  mqtt: ['mqttUrl', 'MQTT_URL'],
+  line: ['line', 'LINE'],
+  scenario: ['scenario', 'SIM_SCENARIO'],
+  seed: ['seed', 'SIM_SEED'],
+  rate: ['rateHz', 'SIM_RATE'],
+  duration: ['durationS', 'SIM_DURATION'],
+  fast: ['fast', 'SIM_FAST'],
+  start: ['startTs', 'SIM_START'],
+  'client-id': ['clientId', 'MQTT_CLIENT_ID'],
   'log-level': ['logLevel', 'LOG_LEVEL'],
 } as const;
 
@@ -54,6 +58,8 @@ export function loadSimConfig(argv: string[], env: NodeJS.ProcessEnv): SimConfig
     const value = values[flag] ?? (env[envName] === '' ? undefined : env[envName]);
     if (value !== undefined) raw[key] = value;
   }
+  if (env.MQTT_USERNAME) raw.mqttUsername = env.MQTT_USERNAME;
+  if (env.MQTT_PASSWORD) raw.mqttPassword = env.MQTT_PASSWORD;
   const parsed = SimConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');

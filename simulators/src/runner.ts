@@ -11,6 +11,9 @@ export interface SimulatorRunnerDeps {
   /** Simulated run length; omitted runs until stop(). */
   durationMs?: number;
   clientId?: string;
+  /** Broker credentials; never logged. */
+  username?: string | undefined;
+  password?: string | undefined;
   /** Unacknowledged QoS 1 publishes allowed at once: the backpressure bound. */
   maxInflight?: number;
 }
@@ -44,6 +47,8 @@ export class SimulatorRunner {
       clientId: this.deps.clientId ?? `linewatch-sim-${process.pid}`,
       clean: true,
       reconnectPeriod: 1000,
+      ...(this.deps.username ? { username: this.deps.username } : {}),
+      ...(this.deps.password ? { password: this.deps.password } : {}),
       connectTimeout: CONNECT_TIMEOUT_MS,
     });
     this.client = client;

@@ -23,6 +23,12 @@ export const ModelMetadataSchema = z.object({
   version: z.string(),
   /** Station type (or station id) this model scores. */
   stationType: z.string(),
+  /**
+   * The process context this model is the baseline for. A snapshot is scored by the model of its station type
+   * whose recipe and step match its context; a model without `context` is the station type's fallback.
+   * `{}` (both unset) is the baseline for snapshots that carry no recipe/step, i.e. an idle tool.
+   */
+  context: z.object({ recipe: z.string().optional(), step: z.string().optional() }).optional(),
   features: z.array(SensorNameSchema).min(1),
   mean: z.array(z.number()),
   std: z.array(z.number()),

@@ -38,7 +38,7 @@ const ApiConfigSchema = z.object({
   /** InfluxDB password; never logged or returned. */
   INFLUX_PASSWORD: z.string().default(''),
   /** SQLite file the embedded store uses when INFLUX_URL is empty. */
-  SQLITE_PATH: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'linewatch.sqlite')),
+  SQLITE_PATH: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'linewatch.db')),
 });
 
 export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;

@@ -69,7 +69,7 @@ export const DetectorEnvSchema = z.object({
   /** InfluxDB password; never logged. */
   INFLUX_PASSWORD: z.string().optional(),
   /** SQLite file when INFLUX_URL is unset; relative paths resolve against the repo root. */
-  SQLITE_PATH: z.string().min(1).default('data/linewatch.db'),
+  SQLITE_PATH: z.string().min(1).default('.data/linewatch.db'),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Port of /healthz, /readyz and /metrics; 0 = ephemeral, -1 = no HTTP server. */

@@ -1,9 +1,14 @@
-import { access } from 'node:fs/promises';
+import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { ProcessContext } from '@linewatch/protocol';
 import type { Logger } from 'pino';
+import { contextKey, isIdleContext } from './model/context.js';
 import type { StationModel } from './model/types.js';
 
-/** A missing or broken model file is looked for again after this long, so a model dropped in starts scoring. */
+/**
+ * A model set is scanned again after this long, so a model dropped in (a new recipe step, a fixed file) starts
+ * scoring; a missing or broken file is retried on the same schedule.
+ */
 const RECHECK_MS = 30_000;
 
 export interface ResolvedModel {
@@ -12,18 +17,29 @@ export interface ResolvedModel {
   path: string;
 }
 
-interface Entry {
-  promise: Promise<StationModel | undefined>;
-  /** Epoch ms after which a negative result is looked up again. */
+/** The models that apply to one station: context models by (recipe, step), the idle baseline, the fallback. */
+interface ModelSet {
+  fallback: ResolvedModel | undefined;
+  byContext: Map<string, ResolvedModel>;
+  size: number;
+}
+
+interface Entry<T> {
+  promise: Promise<T>;
+  /** Epoch ms after which the entry is looked up again. */
   retryAt: number;
 }
 
+const IDLE_KEY = contextKey({});
+
 /**
- * Finds and loads the model of a station: `{station}.onnx` wins over `{type}.onnx`. Each file is
- * loaded once and shared by every station that uses it.
+ * Finds and loads the models of a station. A set is `{name}.onnx` (the fallback) plus `{name}/*.onnx` (context
+ * models, indexed by their metadata `context`); the station's own set wins over its type's. Each file is loaded
+ * once and shared by every station that uses it.
  */
 export class ModelRegistry {
-  private readonly entries = new Map<string, Entry>();
+  private readonly files = new Map<string, Entry<StationModel | undefined>>();
+  private readonly sets = new Map<string, Entry<ModelSet>>();
   private readonly logger: Logger;
 
   constructor(
@@ -32,28 +48,70 @@ export class ModelRegistry {
     this.logger = deps.logger.child({ module: 'model-registry' });
   }
 
-  /** Resolves the model for a station; undefined when neither file exists (the station is UNMODELLED). */
-  async resolve(station: string, type: string | undefined): Promise<ResolvedModel | undefined> {
-    const candidates = [station, ...(type && type !== station ? [type] : [])];
-    for (const name of candidates) {
-      const file = path.join(this.deps.modelsDir, `${name}.onnx`);
-      const model = await this.load(file);
-      if (model) return { model, path: file };
+  /**
+   * The model for one snapshot: the exact (recipe, step) model, else the idle baseline for a snapshot without a
+   * recipe, else the fallback; undefined when the station has no model at all (UNMODELLED).
+   */
+  async resolve(station: string, type: string | undefined, context?: ProcessContext): Promise<ResolvedModel | undefined> {
+    const set = await this.setFor(station, type);
+    if (!set) return undefined;
+    const exact = context?.recipe !== undefined || context?.step !== undefined ? set.byContext.get(contextKey(context)) : undefined;
+    return exact ?? (isIdleContext(context) ? set.byContext.get(IDLE_KEY) : undefined) ?? set.fallback;
+  }
+
+  private async setFor(station: string, type: string | undefined): Promise<ModelSet | undefined> {
+    for (const name of [station, ...(type && type !== station ? [type] : [])]) {
+      const set = await this.cached(this.sets, name, () => this.scan(name));
+      if (set.size > 0) return set;
     }
     return undefined;
   }
 
-  private load(file: string): Promise<StationModel | undefined> {
-    const now = (this.deps.now ?? Date.now)();
-    const cached = this.entries.get(file);
-    if (cached && now < cached.retryAt) return cached.promise;
-    const entry: Entry = { promise: Promise.resolve(undefined), retryAt: Number.POSITIVE_INFINITY };
-    entry.promise = this.tryLoad(file).then((model) => {
-      if (!model) entry.retryAt = (this.deps.now ?? Date.now)() + RECHECK_MS;
-      return model;
+  private now(): number {
+    return (this.deps.now ?? Date.now)();
+  }
+
+  private cached<T>(map: Map<string, Entry<T>>, key: string, lookup: () => Promise<T>, keep?: (value: T) => boolean): Promise<T> {
+    const cached = map.get(key);
+    if (cached && this.now() < cached.retryAt) return cached.promise;
+    const entry: Entry<T> = { promise: lookup(), retryAt: Number.POSITIVE_INFINITY };
+    entry.promise = entry.promise.then((value) => {
+      if (!keep?.(value)) entry.retryAt = this.now() + RECHECK_MS;
+      return value;
     });
-    this.entries.set(file, entry);
+    map.set(key, entry);
     return entry.promise;
+  }
+
+  private async scan(name: string): Promise<ModelSet> {
+    const dir = path.join(this.deps.modelsDir, name);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const candidates = [path.join(this.deps.modelsDir, `${name}.onnx`), ...names.filter((n) => n.endsWith('.onnx')).sort().map((n) => path.join(dir, n))];
+    const set: ModelSet = { fallback: undefined, byContext: new Map(), size: 0 };
+    for (const file of candidates) {
+      const model = await this.cached(this.files, file, () => this.tryLoad(file), (m) => m !== undefined);
+      if (!model) continue;
+      const resolved = { model, path: file };
+      const context = model.meta.context;
+      if (!context) {
+        // The top-level file comes first, so it is the fallback; another context-less file is ignored.
+        if (set.fallback) {
+          this.logger.warn({ file, fallback: set.fallback.path }, 'second model without context in a set; ignored');
+          continue;
+        }
+        set.fallback = resolved;
+      } else {
+        const key = contextKey(context);
+        const first = set.byContext.get(key);
+        if (first) {
+          this.logger.warn({ file, context, first: first.path }, 'second model for one context in a set; ignored');
+          continue;
+        }
+        set.byContext.set(key, resolved);
+      }
+      set.size++;
+    }
+    return set;
   }
 
   private async tryLoad(file: string): Promise<StationModel | undefined> {
@@ -64,17 +122,19 @@ export class ModelRegistry {
     }
     try {
       const model = await this.deps.loadModel(file);
-      this.logger.info({ file, version: model.meta.version, features: model.meta.features.length, threshold: model.meta.threshold }, 'model loaded');
+      const { version, features, threshold, context } = model.meta;
+      this.logger.info({ file, version, context, features: features.length, threshold }, 'model loaded');
       return model;
     } catch (err) {
-      this.logger.error({ err, file }, 'model failed to load; stations using it stay UNMODELLED');
+      this.logger.error({ err, file }, 'model failed to load; snapshots it would score fall back or stay UNMODELLED');
       return undefined;
     }
   }
 
   async stop(): Promise<void> {
-    const models = await Promise.all([...this.entries.values()].map((e) => e.promise));
-    this.entries.clear();
+    const models = await Promise.all([...this.files.values()].map((e) => e.promise));
+    this.files.clear();
+    this.sets.clear();
     await Promise.all(models.map((m) => m?.release().catch((err: unknown) => this.logger.warn({ err }, 'model release failed'))));
   }
 }

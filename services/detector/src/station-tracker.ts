@@ -30,6 +30,16 @@ interface StationState {
   replay: boolean | undefined;
   /** Routes one station's snapshots in arrival order while its model may still be loading. */
   chain: Promise<void>;
+  /**
+   * Routed snapshots whose outcome is not applied yet, oldest first. Snapshots of one station go to different
+   * models (one per recipe step), whose batches finish in any order; outcomes are applied strictly in this order.
+   */
+  outcomes: Outcome[];
+}
+
+interface Outcome {
+  ready: boolean;
+  apply: () => void;
 }
 
 export interface TrackerDeps {
@@ -89,7 +99,7 @@ export class StationTracker {
       s = {
         line, station, meta: undefined, equipment: undefined, lastSeq: undefined, lastTs: undefined, lastSeen: this.now(),
         decision: INITIAL_DECISION, overlay: null, health: undefined, since: 0, ts: 0, score: null, threshold: null,
-        modelVersion: null, contributors: [], replay: undefined, chain: Promise.resolve(),
+        modelVersion: null, contributors: [], replay: undefined, chain: Promise.resolve(), outcomes: [],
       };
       this.stations.set(key, s);
       this.deps.metrics.stations.set(this.stations.size);
@@ -152,11 +162,11 @@ export class StationTracker {
   }
 
   private async route(s: StationState, t: Telemetry): Promise<void> {
-    const resolved = await this.deps.registry.resolve(s.station, s.meta?.type);
+    const resolved = await this.deps.registry.resolve(s.station, s.meta?.type, t.context);
     if (!resolved) {
       this.deps.metrics.unscored.inc({ reason: 'unmodelled' });
       this.deps.metrics.stats.unmodelled++;
-      this.setUnscored(s, t, 'UNMODELLED', null);
+      this.settle(s, () => this.setUnscored(s, t, 'UNMODELLED', null));
       return;
     }
     const { features } = resolved.model.meta;
@@ -166,12 +176,38 @@ export class StationTracker {
       if (v === undefined) {
         this.deps.metrics.unscored.inc({ reason: 'missing_features' });
         this.deps.metrics.stats.dataQuality++;
-        this.setUnscored(s, t, 'DATA_QUALITY', resolved);
+        this.settle(s, () => this.setUnscored(s, t, 'DATA_QUALITY', resolved));
         return;
       }
       row[i] = v;
     }
-    this.deps.scorer.enqueue(resolved, row, (result) => this.applyScore(s, t, resolved, result));
+    const outcome: Outcome = { ready: false, apply: () => undefined };
+    s.outcomes.push(outcome);
+    this.deps.scorer.enqueue(resolved, row, (result) => {
+      outcome.apply = () => this.applyScore(s, t, resolved, result);
+      outcome.ready = true;
+      this.drain(s);
+    });
+  }
+
+  /** Queues an outcome known now (unscored), behind any snapshot of the station still being scored. */
+  private settle(s: StationState, apply: () => void): void {
+    s.outcomes.push({ ready: true, apply });
+    this.drain(s);
+  }
+
+  /** Applies every ready outcome at the head of the station's queue, in order. */
+  private drain(s: StationState): void {
+    while (s.outcomes[0]?.ready) {
+      const next = s.outcomes.shift() as Outcome;
+      try {
+        next.apply();
+      } catch (err) {
+        this.deps.metrics.handlerErrors.inc({ event: 'scored' });
+        this.deps.metrics.stats.handlerErrors++;
+        this.logger.error({ err, line: s.line, station: s.station }, 'decision for a scored snapshot failed; dropped');
+      }
+    }
   }
 
   private setUnscored(s: StationState, t: Telemetry, overlay: Overlay, resolved: ResolvedModel | null): void {

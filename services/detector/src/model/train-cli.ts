@@ -1,13 +1,16 @@
 /**
- * `npm run train -- [--type etch] [--samples 100000] [--runs 20] [--seed 7] [--out models] [--alpha 0.999]`
- * Fits one PCA model per station type of the default simulated line on normal data and writes `{out}/{type}.onnx`.
+ * `npm run train -- [--type etch] [--samples 100000] [--runs 20] [--seed 7] [--out models] [--alpha 0.999] [--variance 0.99]`
+ * Fits the model set of each station type of the default simulated line on normal data: one PCA per (recipe, step)
+ * as `{out}/{type}/{recipe}--{step}.onnx`, the idle baseline `{out}/{type}/_idle.onnx`, and the fallback for
+ * contexts training never saw as `{out}/{type}.onnx`. Files of a type that the new set no longer has are deleted.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LINE } from '@linewatch/simulators';
 import { z } from 'zod';
-import { summarise, trainPca } from './train.js';
+import { summarise } from './train.js';
+import { DEFAULT_VARIANCE_TARGET, MIN_CONTEXT_ROWS, trainContextSet } from './train-set.js';
 import { sampleTrainingRows } from './training-data.js';
 
 const ArgsSchema = z.object({
@@ -26,7 +29,25 @@ const ArgsSchema = z.object({
   out: z.string().min(1).default('models'),
   /** Confidence of the control limits. */
   alpha: z.coerce.number().gt(0.5).lt(1).default(0.999),
+  /** Share of the variance each PCA keeps in its model space; the rest is the residual (SPE) space. */
+  variance: z.coerce.number().gt(0.5).lt(1).default(DEFAULT_VARIANCE_TARGET),
+  /** Normal rows a (recipe, step) needs for a model of its own (80% fit, 20% held out). */
+  minContextRows: z.coerce.number().int().min(50).default(MIN_CONTEXT_ROWS),
 });
+
+/** Write then rename, so a detector scanning the folder never loads a half-written file. */
+async function writeAtomic(target: string, bytes: Uint8Array): Promise<void> {
+  await writeFile(`${target}.tmp`, bytes);
+  await rename(`${target}.tmp`, target);
+}
+
+/** Deletes the `.onnx` files in `dir` that the new set did not write (a recipe step that is gone, a renamed slug). */
+async function removeStale(dir: string, keep: Set<string>): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stale = names.filter((n) => (n.endsWith('.onnx') || n.endsWith('.onnx.tmp')) && !keep.has(n));
+  await Promise.all(stale.map((n) => rm(join(dir, n), { force: true })));
+  return stale.map((n) => join(dir, n));
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -37,9 +58,11 @@ async function main(): Promise<void> {
       seed: { type: 'string' },
       out: { type: 'string' },
       alpha: { type: 'string' },
+      variance: { type: 'string' },
+      'min-context-rows': { type: 'string' },
     },
   });
-  const parsed = ArgsSchema.safeParse(values);
+  const parsed = ArgsSchema.safeParse({ ...values, minContextRows: values['min-context-rows'] });
   if (!parsed.success) {
     throw new Error(`train: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
@@ -52,13 +75,20 @@ async function main(): Promise<void> {
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
   for (const type of types) {
-    const { features, rows } = sampleTrainingRows(type, args.samples, args.runs, args.seed);
-    const { model, metadata, onnx } = trainPca(features, rows, { stationType: type, alpha: args.alpha });
-    const target = join(outDir, `${type}.onnx`);
-    // Write then rename, so a detector watching the folder never loads a half-written file.
-    await writeFile(`${target}.tmp`, onnx);
-    await rename(`${target}.tmp`, target);
-    process.stdout.write(`${summarise(metadata, model)} → ${target}\n`);
+    const { features, rows, contexts } = sampleTrainingRows(type, args.samples, args.runs, args.seed);
+    const set = trainContextSet(features, rows, contexts, {
+      stationType: type, alpha: args.alpha, varianceTarget: args.variance, minContextRows: args.minContextRows,
+    });
+    const typeDir = join(outDir, type);
+    await mkdir(typeDir, { recursive: true });
+    const written = new Set<string>();
+    for (const { slug, trained, rows: n } of set) {
+      const target = slug ? join(typeDir, `${slug}.onnx`) : join(outDir, `${type}.onnx`);
+      await writeAtomic(target, trained.onnx);
+      if (slug) written.add(`${slug}.onnx`);
+      process.stdout.write(`${summarise(trained.metadata, trained.model)} | rows=${n} → ${target}\n`);
+    }
+    for (const file of await removeStale(typeDir, written)) process.stdout.write(`${type}: removed stale ${file}\n`);
   }
 }
 

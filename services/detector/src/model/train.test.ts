@@ -24,7 +24,7 @@ describe('trainPca on simulated normal data', () => {
     expect(metadata.components).toBe(model.components);
     expect(model.components).toBeLessThan(features.length);
     expect(model.holdout.score).toBeLessThanOrEqual(2 * (1 - model.alpha));
-    expect(summarise(metadata, model)).toContain(`${type}: k=${model.components}/${features.length}`);
+    expect(summarise(metadata, model)).toContain(`${type} [fallback]: k=${model.components}/${features.length}`);
 
     // A run the model never saw, start-up included. Litho's lens warm-up is the worst case here.
     const fresh = sampleNormal(type, 3000, 900).rows;

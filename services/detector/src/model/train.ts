@@ -1,4 +1,5 @@
 import { ModelMetadataSchema, type ModelMetadata } from '@linewatch/protocol';
+import { contextLabel, type ModelContext } from './context.js';
 import { exportPcaOnnx } from './onnx-export.js';
 import { fitPca, type PcaModel, type PcaOptions } from './pca.js';
 
@@ -7,6 +8,8 @@ export { scoreRowsTs } from './pca.js';
 export interface TrainOptions extends PcaOptions {
   /** Station type (or station id) the model scores; recorded as `stationType`. */
   stationType: string;
+  /** The (recipe, step) this model is the baseline for; `{}` for idle; absent for the station type's fallback. */
+  context?: ModelContext;
   /** Fixed for reproducible files in tests; defaults to now. */
   trainedAt?: Date;
 }
@@ -27,8 +30,10 @@ export function trainPca(features: string[], rows: number[][], opts: TrainOption
   const metadata = ModelMetadataSchema.parse({
     contract: 'linewatch.model/1',
     family: 'pca',
-    version: `${opts.stationType}-pca@${trainedAt}`,
+    // Unique per context, so every decision names the baseline it was judged against.
+    version: `${opts.stationType}-pca@${trainedAt}${opts.context ? `#${contextLabel(opts.context)}` : ''}`,
     stationType: opts.stationType,
+    ...(opts.context ? { context: opts.context } : {}),
     features: model.features,
     mean: model.mean,
     std: model.std,
@@ -57,7 +62,7 @@ export function summarise(metadata: ModelMetadata, model: PcaModel): string {
   const pct = (v: number): string => `${(v * 100).toFixed(3)}%`;
   const h = model.holdout;
   return [
-    `${metadata.stationType}: k=${model.components}/${model.features.length}`,
+    `${metadata.stationType}${metadata.context ? ` [${contextLabel(metadata.context)}]` : ' [fallback]'}: k=${model.components}/${model.features.length}`,
     `explained=${pct(model.explainedVariance)}`,
     `T2lim=${model.t2Limit.toPrecision(5)} (theory ${model.t2LimitTheoretical.toPrecision(5)})`,
     `SPElim=${model.speLimit.toPrecision(5)} (theory ${model.speLimitTheoretical.toPrecision(5)})`,

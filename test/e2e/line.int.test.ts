@@ -1,0 +1,143 @@
+/**
+ * The whole line against real Mosquitto and real InfluxDB: simulator → broker → detector (ONNX) → InfluxDB,
+ * and the API on top. One step fault on etch-01; every other station runs clean.
+ */
+import { InfluxDB } from 'influx';
+import mqtt from 'mqtt';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StationStatusSchema, topics, type StationStatus } from '@linewatch/protocol';
+import { DEFAULT_LINE, LineSimulator, SimulatorRunner, type Scenario } from '@linewatch/simulators';
+import { startLine, type RunningLine } from '../../scripts/line.js';
+import { TEST_INFLUX_URL, TEST_MQTT_URL, requireServices } from '../support/services.js';
+
+const ok = await requireServices('mosquitto', 'influxdb');
+const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+const lineId = `e2e-${runId}`;
+const database = `lwtest_e2e_${runId}`;
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+const RATE_HZ = 10;
+const RUN_S = 120;
+const FAULT = { station: 'etch-01', type: 'step', sensors: ['chamber_pressure'], at: 60, duration: 40 } as const;
+const scenario: Scenario = { faults: [{ ...FAULT, sensors: [...FAULT.sensors] }] };
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`, { cause: last });
+}
+
+describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
+  let line: RunningLine;
+  let watcher: mqtt.MqttClient;
+  const statuses: StationStatus[] = [];
+  let published = 0;
+  let startTs = 0;
+  let faultStart = 0;
+
+  beforeAll(async () => {
+    line = await startLine({
+      mqttUrl: TEST_MQTT_URL,
+      mqttPort: 0,
+      influx: { url: TEST_INFLUX_URL, database },
+      sqlitePath: ':memory:',
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      detectorHttpPort: 0,
+      line: { ...DEFAULT_LINE, line: lineId },
+      simulate: false,
+      scenario,
+      seed: 11,
+      rateHz: RATE_HZ,
+      env: { MQTT_CLIENT_ID: `lw-e2e-detector-${runId}` },
+      logger,
+    });
+    watcher = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `lw-e2e-watch-${runId}` });
+    watcher.on('message', (_topic, payload) => {
+      const parsed = StationStatusSchema.safeParse(JSON.parse(payload.toString()));
+      if (parsed.success) statuses.push(parsed.data);
+    });
+    await watcher.subscribeAsync(topics.all('status', lineId), { qos: 1 });
+
+    // Data time ends about now, so InfluxDB's 30-day raw retention keeps every point.
+    startTs = Date.now() - RUN_S * 1000 - 5_000;
+    faultStart = startTs + FAULT.at * 1000;
+    const simulator = new LineSimulator({ line: { ...DEFAULT_LINE, line: lineId }, scenario, seed: 11, rateHz: RATE_HZ, startTs });
+    const runner = new SimulatorRunner({ simulator, mqttUrl: TEST_MQTT_URL, logger, realtime: false, durationMs: RUN_S * 1000, clientId: `lw-e2e-sim-${runId}` });
+    await runner.start();
+    await runner.done();
+    published = runner.stats.telemetry;
+    await runner.stop();
+  }, 120_000);
+
+  afterAll(async () => {
+    if (!ok) return;
+    await watcher?.endAsync();
+    // Clear retained status/meta/state so the shared broker does not carry this run into the next.
+    const cleaner = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `lw-e2e-clean-${runId}` });
+    for (const s of DEFAULT_LINE.stations)
+      for (const kind of ['status', 'meta', 'state'] as const) await cleaner.publishAsync(topics[kind](lineId, s.id), '', { retain: true, qos: 1 });
+    await cleaner.endAsync();
+    await line?.stop();
+    const u = new URL(TEST_INFLUX_URL);
+    await new InfluxDB({ host: u.hostname, port: Number(u.port) }).dropDatabase(database);
+  });
+
+  it('stores every published reading: none lost, none dead-lettered', async () => {
+    expect(published).toBe(DEFAULT_LINE.stations.length * RUN_S * RATE_HZ);
+    const stored = await until('every reading in InfluxDB', async () => {
+      const n = await line.store.countReadings({ line: lineId, from: startTs, to: Date.now() + 1 });
+      const s = line.detector.stats();
+      return n + s.deadLettered === published ? n : undefined;
+    });
+    const s = line.detector.stats();
+    expect(stored).toBe(published);
+    expect(s.deadLettered).toBe(0);
+    expect(s.dropped).toBe(0);
+    expect(s.received).toBeGreaterThanOrEqual(published);
+  });
+
+  it('raises ALARM on the faulted station within 5 s of onset, and on no other station', async () => {
+    const alarm = await until('etch-01 ALARM', async () => statuses.find((x) => x.station === FAULT.station && x.health === 'ALARM'));
+    expect(alarm.ts).toBeGreaterThanOrEqual(faultStart);
+    expect(alarm.ts - faultStart).toBeLessThanOrEqual(5_000);
+    expect(alarm.contributors.map((c) => c.sensor)).toContain('chamber_pressure');
+    const others = statuses.filter((x) => x.health === 'ALARM' && (x.station !== FAULT.station || x.ts < faultStart));
+    expect(others).toEqual([]);
+  });
+
+  it('makes the readings, scores and the anomaly queryable in InfluxDB and over REST', async () => {
+    const anomalies = await until('the anomaly in InfluxDB', async () => {
+      const found = await line.store.anomalies({ line: lineId, station: FAULT.station });
+      return found.length > 0 ? found : undefined;
+    });
+    expect(anomalies.every((a) => a.station === FAULT.station)).toBe(true);
+    const first = anomalies.at(-1)!;
+    expect(first.ts - faultStart).toBeLessThanOrEqual(5_000);
+    expect(first.contributors.slice(0, 3).map((c) => c.sensor)).toContain('chamber_pressure');
+    expect(first.modelVersion).toMatch(/etch/);
+
+    const window = { line: lineId, station: FAULT.station, from: faultStart, to: faultStart + 10_000 };
+    const readings = await line.store.readings(window);
+    expect(readings).toHaveLength(10 * RATE_HZ);
+    const scores = await line.store.scores(window);
+    expect(scores.length).toBeGreaterThan(0);
+    expect(scores.some((s) => s.anomalous)).toBe(true);
+
+    const res = await fetch(`${line.url}/api/anomalies?station=${FAULT.station}&limit=5`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { id: string }[] | { anomalies: { id: string }[] };
+    const list = Array.isArray(body) ? body : body.anomalies;
+    expect(list.map((a) => a.id)).toContain(first.id);
+  });
+});
