@@ -11,7 +11,8 @@ const SAMPLE_RATE_HZ = 1;
  * process context (recipe, step, lot, wafer) in `contexts[i]`, so training can fit one baseline per recipe step.
  *
  * @example
- * const { features, rows } = sampleNormal('etch', 5000, 1); // rows[i][features.indexOf('dc_bias')]
+ * const { features, rows, contexts } = sampleNormal('etch', 5000, 1);
+ * // rows[i][features.indexOf('dc_bias')] was read during contexts[i].step of contexts[i].recipe
  */
 export function sampleNormal(
   type: string,

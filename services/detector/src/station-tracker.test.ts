@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelMetadata, StationStatus, Telemetry } from '@linewatch/protocol';
@@ -128,5 +128,65 @@ describe('StationTracker', () => {
     send('e1', 1, { p: 0, q: 0 });
     await settle();
     expect(last('e1')?.health).toBe('OK');
+  });
+});
+
+describe('StationTracker with context models', () => {
+  /** Scores like identityModel, after `delayMs`, under its own context and version. */
+  function contextModel(version: string, context: ModelMetadata['context'], delayMs: number): StationModel {
+    const model = identityModel([]);
+    return {
+      meta: { ...model.meta, version, ...(context ? { context } : {}) },
+      async score(rows, n) {
+        await new Promise((r) => setTimeout(r, delayMs));
+        return model.score(rows, n);
+      },
+      async release() {},
+    };
+  }
+
+  it('routes each snapshot to its step model and applies outcomes in arrival order however the models lag', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'linewatch-tracker-ctx-'));
+    const logger = pino({ level: 'silent' });
+    const metrics = new DetectorMetrics();
+    const bus = new EventBus(logger, metrics);
+    const models: Record<string, StationModel> = {
+      [join(dir, 'etch.onnx')]: contextModel('etch#fallback', undefined, 0),
+      [join(dir, 'etch', 'R1--slow.onnx')]: contextModel('etch#R1/slow', { recipe: 'R1', step: 'slow' }, 40),
+      [join(dir, 'etch', 'R1--fast.onnx')]: contextModel('etch#R1/fast', { recipe: 'R1', step: 'fast' }, 0),
+      [join(dir, 'etch', '_idle.onnx')]: contextModel('etch#idle', {}, 10),
+    };
+    await mkdir(join(dir, 'etch'));
+    for (const file of Object.keys(models)) await writeFile(file, 'placeholder');
+    const registry = new ModelRegistry({ modelsDir: dir, loadModel: async (file) => models[file]!, logger });
+    const scorer = new Scorer({ batchMax: 64, batchWaitMs: 2, metrics, logger });
+    const tracker = new StationTracker({ bus, registry, scorer, metrics, logger, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 10_000 });
+    const scores: ScorePoint[] = [];
+    const statuses: StationStatus[] = [];
+    bus.on('score', ({ point }) => void scores.push(point));
+    bus.on('status', ({ status }) => void statuses.push(status));
+    tracker.start();
+    bus.emit('meta', { meta: { line: 'l1', station: 'e1', type: 'etch', name: 'e1', order: 0, sensors: [{ name: 'p', unit: '', min: 0, max: 9 }] } });
+    const contexts: (Telemetry['context'] | undefined)[] = [
+      { recipe: 'R1', step: 'slow' }, { recipe: 'R1', step: 'fast' }, undefined, { recipe: 'R2', step: 'x' }, { step: 'idle' },
+      { recipe: 'R1', step: 'slow' }, { recipe: 'R1', step: 'fast' },
+    ];
+    contexts.forEach((context, seq) => {
+      // A missing sensor makes seq 3 DATA_QUALITY; its status must not overtake the slower scores before it.
+      const values: Record<string, number> = seq === 3 ? { p: 0 } : { p: 0, q: 0 };
+      bus.emit('telemetry', { line: 'l1', station: 'e1', telemetry: { ts: 1000 + seq, seq, values, ...(context ? { context } : {}) }, receivedAt: Date.now() });
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    await tracker.stop();
+    await scorer.stop();
+    await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+    expect(scores.map((s) => [s.seq, s.modelVersion])).toEqual([
+      [0, 'etch#R1/slow'], [1, 'etch#R1/fast'], [2, 'etch#idle'], [4, 'etch#idle'], [5, 'etch#R1/slow'], [6, 'etch#R1/fast'],
+    ]);
+    expect(statuses.map((s) => [s.ts, s.health, s.modelVersion])).toEqual([
+      [1000, 'OK', 'etch#R1/slow'], [1001, 'OK', 'etch#R1/fast'], [1002, 'OK', 'etch#idle'], [1003, 'DATA_QUALITY', 'etch#fallback'],
+      [1004, 'OK', 'etch#idle'], [1005, 'OK', 'etch#R1/slow'], [1006, 'OK', 'etch#R1/fast'],
+    ]);
   });
 });

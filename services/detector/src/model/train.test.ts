@@ -9,9 +9,15 @@ describe('trainPca on simulated normal data', () => {
   const types = [...new Set(DEFAULT_LINE.stations.map((s) => s.type))];
 
   it('splits the samples over independent runs', () => {
-    const { features, rows } = sampleTrainingRows('etch', 1001, 4, 3);
+    const { features, rows, contexts } = sampleTrainingRows('etch', 1001, 4, 3);
     expect(rows).toHaveLength(1001);
+    expect(contexts).toHaveLength(1001);
     expect(rows[251]).toEqual(sampleNormal('etch', 1, 4).rows[0]);
+    expect(contexts[251]).toEqual(sampleNormal('etch', 1, 4).contexts[0]);
+    // Each wafer cycle shows up: idle between wafers and the steps of the recipes.
+    const steps = new Set(contexts.map((c) => `${c.recipe ?? '-'}/${c.step ?? '-'}`));
+    expect(steps).toContain('-/idle');
+    expect(steps).toContain('ETCH-AL-01/main_etch');
     expect(features).toEqual(sampleNormal('etch', 1, 3).features);
     expect(() => sampleTrainingRows('etch', 10, 0, 1)).toThrow(/runs must be a positive integer/);
   });
