@@ -8,6 +8,8 @@ export const WAFERS_PER_LOT = 25;
 const DISTURBANCE_TAU_S = 20;
 /** Relative std of step duration from wafer to wafer. */
 const STEP_JITTER = 0.03;
+/** Inner integration step of the process (s); publish ticks longer than this are split into substeps. */
+const INNER_DT_S = 0.1;
 
 type Phase = { kind: 'idle'; remaining: number } | { kind: 'step'; step: number; remaining: number } | { kind: 'down' };
 
@@ -81,13 +83,21 @@ export class StationProcess {
   /** Advances the wafer cycle by one tick; returns the new equipment state when it changed. */
   advance(): EquipmentState | null {
     const before = this.state;
-    const p = this.phase;
-    if (p.kind !== 'down') {
-      p.remaining -= this.dt;
-      while (this.phase.kind !== 'down' && this.phase.remaining <= 0) this.nextPhase(this.phase.remaining);
+    // The process runs on a fixed inner clock, whatever the publish rate: sampled at 1 Hz or at 100 Hz it is
+    // the same physical process, so a model trained at one rate holds at another. (Integrating once per
+    // publish tick would put every step transition on the tick grid, and a 1 Hz run would never show a
+    // tool half-way through a transition.)
+    const substeps = Math.max(1, Math.ceil(this.dt / INNER_DT_S - 1e-9));
+    const h = this.dt / substeps;
+    for (let i = 0; i < substeps; i++) {
+      const p = this.phase;
+      if (p.kind !== 'down') {
+        p.remaining -= h;
+        while (this.phase.kind !== 'down' && this.phase.remaining <= 0) this.nextPhase(this.phase.remaining);
+      }
+      this.updateLatents(h);
     }
     this.state = this.phase.kind === 'step' ? 'PRODUCTIVE' : this.phase.kind === 'idle' ? 'STANDBY' : 'UNSCHEDULED_DOWN';
-    this.updateLatents();
     return this.state === before ? null : this.state;
   }
 
@@ -131,16 +141,16 @@ export class StationProcess {
     return sp;
   }
 
-  private updateLatents(): void {
+  private updateLatents(h: number): void {
     const sp = this.targets();
-    const rho = Math.exp(-this.dt / DISTURBANCE_TAU_S);
+    const rho = Math.exp(-h / DISTURBANCE_TAU_S);
     const innovation = Math.sqrt(1 - rho * rho);
     for (const name of this.latentNames) {
       const def = this.model.latents[name]!;
       const d = rho * this.disturbance[name]! + innovation * this.rng.normal();
       this.disturbance[name] = d;
       const target = sp[name]! * (1 + (def.rel ?? 0) * d) + (def.abs ?? 0) * d;
-      this.x[name] = this.x[name]! + (1 - Math.exp(-this.dt / def.tau)) * (target - this.x[name]!);
+      this.x[name] = this.x[name]! + (1 - Math.exp(-h / def.tau)) * (target - this.x[name]!);
     }
   }
 

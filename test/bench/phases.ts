@@ -33,6 +33,8 @@ export interface LoadResult {
   /** Snapshots per second from first publish until the detector reported all of them written. */
   rate: number;
   latency: { n: number; p50: number; p99: number; max: number };
+  /** Worst latency per second of publish time after the warm-up, to tell steady delay from stalls. */
+  latencyPerSecondMax: number[];
   rssMedianMiB: number;
   rssPeakMiB: number;
   tsBumped: number;
@@ -74,19 +76,25 @@ async function publishInitial(ctx: BenchContext, line: string): Promise<void> {
 }
 
 /** Collects publish→status-received latency (ms) of statuses whose reading was published at or after `from`. */
-function statusLatency(ctx: BenchContext, line: string, from: number): { stop: () => number[] } {
+function statusLatency(ctx: BenchContext, line: string, from: number): { stop: () => number[]; perSecondMax: number[] } {
   const filter = topics.all('status', line);
   const prefix = `linewatch/v1/${line}/`;
   const samples: number[] = [];
+  const perSecondMax: number[] = [];
   const onMessage = (topic: string, payload: Buffer): void => {
     const receivedAt = Date.now();
     if (!topic.startsWith(prefix) || !topic.endsWith('/status') || payload.length === 0) return;
     const status = JSON.parse(payload.toString()) as StationStatus;
-    if (status.ts >= from) samples.push(receivedAt - status.ts);
+    if (status.ts < from) return;
+    const ms = receivedAt - status.ts;
+    samples.push(ms);
+    const sec = Math.floor((status.ts - from) / 1000);
+    perSecondMax[sec] = Math.max(perSecondMax[sec] ?? 0, ms);
   };
   ctx.client.on('message', onMessage);
   void ctx.client.subscribeAsync(filter, { qos: 1 });
   return {
+    perSecondMax,
     stop: () => {
       ctx.client.off('message', onMessage);
       void ctx.client.unsubscribeAsync(filter);
@@ -99,8 +107,6 @@ export interface LoadStep {
   rate: number | 'max';
   count: number;
   maxMs: number;
-  /** Latency samples of the first `warmupMs` are left out (model sessions and JIT warming up). */
-  warmupMs: number;
 }
 
 /**
@@ -125,7 +131,7 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
     for (const step of steps) {
       const before = await detectorMetrics(det.port);
       const written0 = before.get('linewatch_readings_written_total') ?? 0;
-      const lat = statusLatency(ctx, line, Date.now() + step.warmupMs);
+      const lat = statusLatency(ctx, line, Date.now());
       const rss = sampleRss(det.child.pid!, 500);
       const pub = await publish({
         url: ctx.mqttUrl, clientId: `${line}-pub`, line, copies: ctx.copies, rate: step.rate, count: step.count, maxMs: step.maxMs, window: ctx.window, seqStart,
@@ -160,6 +166,7 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
         lost: publishedTotal - storedTotal - deadTotal,
         rate: round(pub.published / ((doneAt - pub.firstPublishAt) / 1000), 0),
         latency: { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN },
+        latencyPerSecondMax: Array.from(lat.perSecondMax, (v) => v ?? 0),
         rssMedianMiB: round(percentile(rssSamples, 50)),
         rssPeakMiB: round(rssSamples.at(-1) ?? Number.NaN),
         tsBumped: pub.tsBumped,

@@ -1,6 +1,6 @@
 /**
  * Detection / false-alarm table of a trained model folder, through the detector's own ModelRegistry and onnxruntime.
- * `npx tsx scratch/eval-models.ts [modelsDir=models] [types=all] [seed=99]`
+ * `npx tsx scripts/eval-models.ts [modelsDir=models] [types=all] [seed=99]`
  * Per station type: a fresh seeded run with one fault (each type except tool_down/dropout) on each of the first
  * 4 sensors, 100 s each, 100 s apart, for detection; false alarms over the normal gaps of that run plus a separate
  * fault-free run of 20 000 s (seed+1). A sample counts as detected when its score > threshold.
