@@ -23,7 +23,7 @@ for (const def of DEFAULT_LINE.stations) {
   }
   const shifts = hours / 8;
   const out: string[] = [];
-  for (const k of [3, 5, 10]) {
+  for (const k of [1, 2, 3, 5]) {
     let run = 0, episodes = 0;
     for (const s of scores) { if (s > 1) { run++; if (run === k) episodes++; } else run = 0; }
     out.push(`k=${k}: ${(episodes / shifts).toFixed(1)}/shift`);

@@ -71,7 +71,7 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
   });
   const tracker = new StationTracker({
     bus, registry, scorer, metrics, logger,
-    alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs,
+    warnAfter: config.warnAfter, alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs,
   });
   const publisher = new Publisher({ bus, publish, metrics, logger, minIntervalMs: config.statusMinIntervalMs });
   const http = new DetectorHttp({

@@ -52,6 +52,8 @@ export const DetectorEnvSchema = z.object({
   WRITE_BUFFER_MAX: int(200_000, 1),
   /** Larger payloads are dead-lettered. */
   MAX_PAYLOAD_BYTES: int(65_536, 64),
+  /** Consecutive anomalous samples that raise WARN (a single excursion only shows in the score). */
+  WARN_AFTER: int(2, 1),
   /** Consecutive anomalous samples that raise ALARM. */
   ALARM_AFTER: int(3, 1),
   /** Consecutive normal samples that return a station to OK. */
@@ -95,6 +97,7 @@ export interface DetectorConfig {
   readonly writeFlushMs: number;
   readonly writeBufferMax: number;
   readonly maxPayloadBytes: number;
+  readonly warnAfter: number;
   readonly alarmAfter: number;
   readonly clearAfter: number;
   readonly offlineAfterMs: number;
@@ -142,6 +145,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     writeFlushMs: e.WRITE_FLUSH_MS,
     writeBufferMax: e.WRITE_BUFFER_MAX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    warnAfter: e.WARN_AFTER,
     alarmAfter: e.ALARM_AFTER,
     clearAfter: e.CLEAR_AFTER,
     offlineAfterMs: e.OFFLINE_AFTER_MS,

@@ -10,7 +10,7 @@ const model: DecisionInput['model'] = {
   version: 'etch@test',
   t2Limit: 12,
 };
-const rules = { alarmAfter: 3, clearAfter: 5 };
+const rules = { warnAfter: 1, alarmAfter: 3, clearAfter: 5 };
 
 function input(ts: number, score: number, extra: Partial<DecisionInput> = {}): DecisionInput {
   return {
@@ -52,6 +52,20 @@ describe('decide', () => {
     expect(anomaly).toMatchObject({ id: 'fab1/etch-01/3', severity: 'warning', score: 1.5, threshold: 1, t2Limit: 12, modelVersion: 'etch@test' });
     expect(out[2]!.state.since).toBe(3);
     expect(out[0]!.state.since).toBe(1);
+  });
+
+  it('with the default warnAfter of 2, a lone excursion stays OK and two in a row raise WARN', () => {
+    const defaults = { alarmAfter: 3, clearAfter: 5 };
+    let state = INITIAL_DECISION;
+    const health = [1.5, 0.5, 1.5, 1.5, 1.5].map((score, i) => {
+      const d = decide(state, input(i + 1, score), defaults);
+      state = d.state;
+      return [d.state.health, d.anomalous] as const;
+    });
+    expect(health).toEqual([['OK', true], ['OK', false], ['OK', true], ['WARN', true], ['ALARM', true]]);
+    // warnAfter above alarmAfter cannot hide an ALARM's WARN step: ALARM still comes at alarmAfter.
+    const d = decide(decide(INITIAL_DECISION, input(1, 2), { warnAfter: 5, alarmAfter: 2, clearAfter: 1 }).state, input(2, 2), { warnAfter: 5, alarmAfter: 2, clearAfter: 1 });
+    expect(d.state.health).toBe('ALARM');
   });
 
   it('restarts the run count when a normal sample interrupts', () => {

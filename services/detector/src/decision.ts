@@ -38,6 +38,8 @@ export interface DecisionInput {
 }
 
 export interface DecisionRules {
+  /** Consecutive anomalous samples before WARN; 1 makes every single excursion visible. */
+  warnAfter?: number;
   alarmAfter: number;
   clearAfter: number;
   /** score > threshold × this is critical. */
@@ -88,7 +90,9 @@ export function rankContributors(
 }
 
 /**
- * Pure health decision for one scored snapshot. OK→WARN on the first anomalous sample, →ALARM after
+ * Pure health decision for one scored snapshot. OK→WARN after `warnAfter` anomalous samples in a row
+ * (default 2: at α = 0.999 a single sample over the limit happens about once a minute somewhere on a line,
+ * and a wall screen that flickers ATTENTION that often teaches people to ignore it), →ALARM after
  * `alarmAfter` in a row, back to OK after `clearAfter` normal samples in a row. Outside PRODUCTIVE
  * the station never enters ALARM and raises no anomaly (the score is still stored): a tool in PM or
  * down is expected to look abnormal. Routing alerts by equipment state grows in a later issue.
@@ -104,7 +108,7 @@ export function decide(prev: DecisionState, input: DecisionInput, rules: Decisio
   let health: ModelHealth = prev.health;
   if (anomalous) {
     if (!suppressed && consecutiveAnomalous >= rules.alarmAfter) health = 'ALARM';
-    else if (health === 'OK') health = 'WARN';
+    else if (health === 'OK' && consecutiveAnomalous >= Math.min(rules.warnAfter ?? 2, rules.alarmAfter)) health = 'WARN';
   } else if (health !== 'OK' && consecutiveNormal >= rules.clearAfter) {
     health = 'OK';
   }

@@ -57,7 +57,7 @@ describe('StationTracker', () => {
     const model = identityModel(batches);
     const registry = new ModelRegistry({ modelsDir: dir, loadModel: async () => model, logger });
     const scorer = new Scorer({ batchMax: 64, batchWaitMs: 2, metrics, logger });
-    tracker = new StationTracker({ bus, registry, scorer, metrics, logger, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 150 });
+    tracker = new StationTracker({ bus, registry, scorer, metrics, logger, warnAfter: 1, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 150 });
     statuses = [];
     readings = [];
     scores = [];
@@ -160,7 +160,7 @@ describe('StationTracker with context models', () => {
     for (const file of Object.keys(models)) await writeFile(file, 'placeholder');
     const registry = new ModelRegistry({ modelsDir: dir, loadModel: async (file) => models[file]!, logger });
     const scorer = new Scorer({ batchMax: 64, batchWaitMs: 2, metrics, logger });
-    const tracker = new StationTracker({ bus, registry, scorer, metrics, logger, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 10_000 });
+    const tracker = new StationTracker({ bus, registry, scorer, metrics, logger, warnAfter: 1, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 10_000 });
     const scores: ScorePoint[] = [];
     const statuses: StationStatus[] = [];
     bus.on('score', ({ point }) => void scores.push(point));

@@ -48,6 +48,7 @@ export interface TrackerDeps {
   scorer: Scorer;
   metrics: DetectorMetrics;
   logger: Logger;
+  warnAfter: number;
   alarmAfter: number;
   clearAfter: number;
   offlineAfterMs: number;
@@ -228,7 +229,7 @@ export class StationTracker {
         line: s.line, station: s.station, ts: t.ts, seq: t.seq, values: t.values, context: t.context, replay: t.replay,
         row: result, model: meta, equipmentState: s.equipment?.state,
       },
-      { alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter },
+      { warnAfter: this.deps.warnAfter, alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter },
     );
     s.decision = d.state;
     if (s.overlay !== 'OFFLINE') s.overlay = null;
