@@ -32,7 +32,7 @@ type Reply<R> = { type: 'ready' } | { type: 'done'; result: R } | { type: 'error
 /** A forked tsx worker that says 'ready', waits for a go message, then reports one result. */
 export interface Worker<R> {
   ready: Promise<void>;
-  go(): void;
+  go(): boolean;
   result: Promise<R>;
 }
 
@@ -64,7 +64,9 @@ export function forkWorker<R>(file: string, job: unknown, timeoutMs: number): Wo
   });
   // A worker that dies before 'ready' must not leave the caller waiting on `ready` forever.
   result.catch(() => readyResolve());
-  return { ready, go: () => child.send('go'), result };
+  // Ctrl-C reaches the whole process group, so a worker may be gone by the time we say go.
+  child.on('error', () => undefined);
+  return { ready, go: () => child.connected && child.send('go'), result };
 }
 
 export function freePort(): Promise<number> {
@@ -86,7 +88,7 @@ export interface DetectorProc {
 /** The real detector entry (`tsx services/detector/src/index.ts`), run by node directly so its pid is the detector's. */
 export async function startDetector(env: Record<string, string>): Promise<DetectorProc> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/detector/src/index.ts'], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_DETECTOR_NODE_ARGS ? process.env.BENCH_DETECTOR_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'services/detector/src/index.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, HTTP_PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -112,6 +114,18 @@ export async function detectorMetrics(port: number): Promise<Map<string, number>
     if (line.startsWith('#') || line === '') continue;
     const m = /^([a-zA-Z_:][\w:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
     if (m) out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
+/** Cumulative bucket counts (by upper bound in seconds) of one histogram on the detector's /metrics. */
+export async function detectorHistogram(port: number, name: string): Promise<Map<number, number>> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  const out = new Map<number, number>();
+  const re = new RegExp(`^${name}_bucket\\{(?:[^}]*,)?le="([^"]+)"[^}]*\\}\\s+(\\S+)`);
+  for (const line of text.split('\n')) {
+    const m = re.exec(line);
+    if (m) out.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
   }
   return out;
 }

@@ -3,10 +3,10 @@ import { InfluxStore } from '@linewatch/store';
 import type { MqttClient } from 'mqtt';
 import pino from 'pino';
 import type { SubscribeJob, SubscribeResult } from './bare-subscriber.js';
-import { detectorMetrics, forkWorker, sampleRss, sleep, startDetector, stopChild } from './children.js';
+import { detectorHistogram, detectorMetrics, forkWorker, sampleRss, sleep, startDetector, stopChild } from './children.js';
 import type { PublishJob, PublishResult } from './publisher.js';
 import { benchLine, initialMessages } from './snapshots.js';
-import { percentile, round } from './stats.js';
+import { bucketQuantile, percentile, round } from './stats.js';
 
 export interface BenchContext {
   mqttUrl: string;
@@ -34,6 +34,8 @@ export interface LoadResult {
   rate: number;
   latency: { n: number; p50: number; p99: number; max: number };
   /** Worst latency per second of publish time after the warm-up, to tell steady delay from stalls. */
+  /** From arrival at the detector to the decision, from its histogram (bucket upper bounds, ms). */
+  decisionLatencyMs: { p50: number; p99: number };
   latencyPerSecondMax: number[];
   rssMedianMiB: number;
   rssPeakMiB: number;
@@ -130,6 +132,7 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
   try {
     for (const step of steps) {
       const before = await detectorMetrics(det.port);
+      const decisionBefore = await detectorHistogram(det.port, 'linewatch_decision_latency_seconds');
       const written0 = before.get('linewatch_readings_written_total') ?? 0;
       const lat = statusLatency(ctx, line, Date.now());
       const rss = sampleRss(det.child.pid!, 500);
@@ -150,6 +153,7 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
         await sleep(50);
       }
       await sleep(300); // the last statuses are in flight
+      const decisionAfter = await detectorHistogram(det.port, 'linewatch_decision_latency_seconds');
       const latencies = lat.stop().sort((a, b) => a - b);
       const rssSamples = rss.stop().sort((a, b) => a - b);
       const diff = (k: string): number => (after.get(k) ?? 0) - (before.get(k) ?? 0);
@@ -166,6 +170,10 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
         lost: publishedTotal - storedTotal - deadTotal,
         rate: round(pub.published / ((doneAt - pub.firstPublishAt) / 1000), 0),
         latency: { n: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? Number.NaN },
+        decisionLatencyMs: {
+          p50: bucketQuantile(decisionBefore, decisionAfter, 0.5) * 1000,
+          p99: bucketQuantile(decisionBefore, decisionAfter, 0.99) * 1000,
+        },
         latencyPerSecondMax: Array.from(lat.perSecondMax, (v) => v ?? 0),
         rssMedianMiB: round(percentile(rssSamples, 50)),
         rssPeakMiB: round(rssSamples.at(-1) ?? Number.NaN),

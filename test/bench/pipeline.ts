@@ -40,7 +40,11 @@ const COPIES = 8;
 const WARM_UP = { rate: 200, count: COPIES * DEFAULT_LINE.stations.length * 10, maxMs: 20_000 };
 const coldStartMs = (w: LoadResult): number => Math.round((w.published / w.rate) * 1000);
 
-async function cleanup(ctx: BenchContext): Promise<void> {
+let cleaning: Promise<void> | undefined;
+/** Once only: the signal handler and the main path may both ask for it. */
+const cleanup = (ctx: BenchContext): Promise<void> => (cleaning ??= doCleanup(ctx));
+
+async function doCleanup(ctx: BenchContext): Promise<void> {
   await killAll();
   // Retained meta/state we published and retained statuses the detectors published.
   for (const line of ctx.lines) {
@@ -69,13 +73,13 @@ function table(rows: RunResult[]): string {
   };
   const lost = (f: (r: RunResult) => number): string => String(rows.reduce((a, r) => a + f(r), 0));
   const load = (name: string, f: (r: RunResult) => LoadResult): string =>
-    `| ${name} | ${m((r) => f(r).published)} | ${m((r) => f(r).rate)} | ${lost((r) => f(r).lost)} | ${m((r) => f(r).latency.p50)} | ${m((r) => f(r).latency.p99)} | ${m((r) => f(r).latency.max)} | ${m((r) => f(r).rssMedianMiB)} / ${m((r) => f(r).rssPeakMiB)} |`;
+    `| ${name} | ${m((r) => f(r).published)} | ${m((r) => f(r).rate)} | ${lost((r) => f(r).lost)} | ${m((r) => f(r).latency.p50)} | ${m((r) => f(r).latency.p99)} | ${m((r) => f(r).latency.max)} | ≤ ${m((r) => f(r).decisionLatencyMs.p50)} / ≤ ${m((r) => f(r).decisionLatencyMs.p99)} | ${m((r) => f(r).rssMedianMiB)} / ${m((r) => f(r).rssPeakMiB)} |`;
   return [
     `Medians of ${rows.length} run(s); "lost" is summed over all runs.`,
     '',
-    '| phase | snapshots | sustained /s | lost | p50 ms | p99 ms | max ms | detector RSS MiB (median / peak) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    `| A: bare broker, max | ${m((r) => r.bare.published)} | ${m((r) => r.bare.rate)} | ${lost((r) => r.bare.lost)} | – | – | – | – |`,
+    '| phase | snapshots | sustained /s | lost | p50 ms | p99 ms | max ms | in detector p50 / p99 ms | detector RSS MiB (median / peak) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| A: bare broker, max | ${m((r) => r.bare.published)} | ${m((r) => r.bare.rate)} | ${lost((r) => r.bare.lost)} | – | – | – | – | – |`,
     load(`B1: pipeline, ${P.latRate}/s (status every decision)`, (r) => r.latency),
     load(`B3: pipeline, ${P.nearRate}/s`, (r) => r.near),
     load('B2: pipeline, max', (r) => r.max),
@@ -151,6 +155,8 @@ main().then(
   async (err: unknown) => {
     console.error(err);
     await killAll();
-    process.exit(1);
+    // An interrupt makes the phase in progress fail; let its cleanup finish before exiting.
+    await cleaning;
+    process.exit(cleaning ? 130 : 1);
   },
 );

@@ -98,6 +98,9 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
       publisher.start();
       tracker.start();
       await http.start();
+      const began = Date.now();
+      const loaded = await registry.preloadAll();
+      logger.info({ models: loaded, ms: Date.now() - began, modelsDir: config.modelsDir }, 'models loaded');
       await ingest.start();
       logger.info(
         { line: config.line, mode: config.subscriptionMode, partition: config.partition, modelsDir: config.modelsDir, clientId: config.mqtt.clientId },

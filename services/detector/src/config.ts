@@ -42,8 +42,8 @@ export const DetectorEnvSchema = z.object({
   SUBSCRIPTION_MODE: z.enum(['partition', 'shared']).default('partition'),
   /** Most snapshots per model in one onnxruntime call. */
   BATCH_MAX: int(64, 1),
-  /** Longest wait (ms) for a scoring batch to fill. */
-  BATCH_WAIT_MS: int(5, 0),
+  /** Longest wait (ms) for a scoring batch to fill; 0 batches what arrived in the same event-loop turn. */
+  BATCH_WAIT_MS: int(0, 0),
   /** Most points (readings + scores + anomalies) per store write. */
   WRITE_BATCH_MAX: int(5000, 1),
   /** Longest time (ms) a point waits in the write buffer. */

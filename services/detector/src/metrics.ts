@@ -70,6 +70,12 @@ export class DetectorMetrics {
   readonly scoreSeconds = new prom.Histogram({
     name: 'linewatch_score_duration_seconds', help: 'Time of one batched model run', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [this.registry],
   });
+  readonly decisionSeconds = new prom.Histogram({
+    name: 'linewatch_decision_latency_seconds',
+    help: 'From a snapshot arriving from the broker to its decision (queueing, model choice, batched scoring)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
   readonly writeSeconds = new prom.Histogram({
     name: 'linewatch_store_write_duration_seconds', help: 'Time of one store write', buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [this.registry],
   });

@@ -59,6 +59,17 @@ export class ModelRegistry {
     return exact ?? (isIdleContext(context) ? set.byContext.get(IDLE_KEY) : undefined) ?? set.fallback;
   }
 
+  /**
+   * Loads every model set in the models folder, so the first snapshot of a station is not held up by loading
+   * its models (a set of a dozen step models takes a few hundred ms). Returns how many files were loaded.
+   */
+  async preloadAll(): Promise<number> {
+    const entries = await readdir(this.deps.modelsDir, { withFileTypes: true }).catch(() => []);
+    const names = new Set(entries.flatMap((e) => (e.isDirectory() ? [e.name] : e.name.endsWith('.onnx') ? [e.name.slice(0, -'.onnx'.length)] : [])));
+    const sets = await Promise.all([...names].map((name) => this.cached(this.sets, name, () => this.scan(name))));
+    return sets.reduce((n, set) => n + set.size, 0);
+  }
+
   private async setFor(station: string, type: string | undefined): Promise<ModelSet | undefined> {
     for (const name of [station, ...(type && type !== station ? [type] : [])]) {
       const set = await this.cached(this.sets, name, () => this.scan(name));
@@ -88,8 +99,10 @@ export class ModelRegistry {
     const names = await readdir(dir).catch(() => [] as string[]);
     const candidates = [path.join(this.deps.modelsDir, `${name}.onnx`), ...names.filter((n) => n.endsWith('.onnx')).sort().map((n) => path.join(dir, n))];
     const set: ModelSet = { fallback: undefined, byContext: new Map(), size: 0 };
-    for (const file of candidates) {
-      const model = await this.cached(this.files, file, () => this.tryLoad(file), (m) => m !== undefined);
+    // Load in parallel, assemble in file order (so which duplicate wins does not depend on load timing).
+    const models = await Promise.all(candidates.map((file) => this.cached(this.files, file, () => this.tryLoad(file), (m) => m !== undefined)));
+    for (const [i, file] of candidates.entries()) {
+      const model = models[i];
       if (!model) continue;
       const resolved = { model, path: file };
       const context = model.meta.context;

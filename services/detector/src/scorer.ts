@@ -13,7 +13,7 @@ interface Job {
 interface ModelQueue {
   model: StationModel;
   pending: Job[];
-  timer: NodeJS.Timeout | undefined;
+  timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** Runs of one model are chained so results come back in arrival order, which per-station decisions need. */
   tail: Promise<void>;
   inFlight: number;
@@ -22,6 +22,10 @@ interface ModelQueue {
 /**
  * Batches snapshots per model file: up to `batchMax` rows or `batchWaitMs`, then one [N, F] Float32Array
  * and one onnxruntime call. Callbacks fire in the order snapshots were enqueued.
+ *
+ * `batchWaitMs` 0 (the default) waits for nothing: a batch holds what arrived in the same turn of the event
+ * loop (mqtt.js parses every packet of a TCP read in one turn), so batches grow with load by themselves and a
+ * lone snapshot at a low rate is scored at once instead of waiting for company.
  */
 export class Scorer {
   private readonly queues = new Map<string, ModelQueue>();
@@ -46,11 +50,14 @@ export class Scorer {
     }
     q.pending.push({ row, onResult });
     if (q.pending.length >= this.deps.batchMax) this.flush(q);
-    else q.timer ??= setTimeout(() => this.flush(q), this.deps.batchWaitMs);
+    else q.timer ??= this.deps.batchWaitMs > 0 ? setTimeout(() => this.flush(q), this.deps.batchWaitMs) : setImmediate(() => this.flush(q));
   }
 
   private flush(q: ModelQueue): void {
-    if (q.timer) clearTimeout(q.timer);
+    if (q.timer) {
+      if (this.deps.batchWaitMs > 0) clearTimeout(q.timer as NodeJS.Timeout);
+      else clearImmediate(q.timer as NodeJS.Immediate);
+    }
     q.timer = undefined;
     while (q.pending.length > 0) {
       const jobs = q.pending.splice(0, this.deps.batchMax);

@@ -119,7 +119,7 @@ export class StationTracker {
     if (!this.advanceSeq(s, t)) return;
     if (s.overlay === 'OFFLINE') s.overlay = null;
     s.chain = s.chain
-      .then(() => this.route(s, t))
+      .then(() => this.route(s, t, receivedAt))
       .catch((err: unknown) => {
         metrics.handlerErrors.inc({ event: 'route' });
         metrics.stats.handlerErrors++;
@@ -162,7 +162,7 @@ export class StationTracker {
     return false;
   }
 
-  private async route(s: StationState, t: Telemetry): Promise<void> {
+  private async route(s: StationState, t: Telemetry, receivedAt: number): Promise<void> {
     const resolved = await this.deps.registry.resolve(s.station, s.meta?.type, t.context);
     if (!resolved) {
       this.deps.metrics.unscored.inc({ reason: 'unmodelled' });
@@ -185,7 +185,7 @@ export class StationTracker {
     const outcome: Outcome = { ready: false, apply: () => undefined };
     s.outcomes.push(outcome);
     this.deps.scorer.enqueue(resolved, row, (result) => {
-      outcome.apply = () => this.applyScore(s, t, resolved, result);
+      outcome.apply = () => this.applyScore(s, t, resolved, result, receivedAt);
       outcome.ready = true;
       this.drain(s);
     });
@@ -220,8 +220,9 @@ export class StationTracker {
     this.publish(s, t.ts, t.replay);
   }
 
-  private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error): void {
+  private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error, receivedAt: number): void {
     if (result instanceof Error) return;
+    this.deps.metrics.decisionSeconds.observe((this.now() - receivedAt) / 1000);
     const meta = resolved.model.meta;
     const d = decide(
       s.decision,
