@@ -14,7 +14,7 @@ const simulate = (scenario = DEFAULT_SCENARIO) => new LineSimulator({ line: DEFA
 describe('scenarios', () => {
   it('loads the shipped YAML scenarios, and they run on the default line', () => {
     const step = loadScenario(join(scenarios, 'step-etch.yaml'));
-    expect(step.faults).toEqual([{ station: 'etch-01', type: 'step', sensors: ['chamber_pressure'], at: 60, duration: 120, magnitude: 6 }]);
+    expect(step.faults).toEqual([{ station: 'etch-01', type: 'step', sensors: ['chamber_pressure'], at: 60, duration: 120, magnitude: 10 }]);
     const demo = loadScenario(join(scenarios, 'demo.yaml'));
     expect(demo.repeatEvery).toBe(1980);
     expect(new Set(demo.faults.map((f) => f.type))).toEqual(new Set(FAULT_TYPES));
