@@ -15,9 +15,12 @@ async function main(): Promise<void> {
     console.error((err as Error).message);
     process.exit(1);
   }
+  // JSON logs in production and when piped; readable lines for a person at a terminal.
+  const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production';
   const logger = pino({
     level: config.LOG_LEVEL,
     redact: { paths: ['*.password', '*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', '*.authorization'], censor: '[redacted]' },
+    ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
   });
   const scenario = config.SIM_SCENARIO ? loadScenario(config.SIM_SCENARIO) : DEFAULT_SCENARIO;
   const line = await startLine({

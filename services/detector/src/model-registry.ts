@@ -136,7 +136,7 @@ export class ModelRegistry {
     try {
       const model = await this.deps.loadModel(file);
       const { version, features, threshold, context } = model.meta;
-      this.logger.info({ file, version, context, features: features.length, threshold }, 'model loaded');
+      this.logger.debug({ file, version, context, features: features.length, threshold }, 'model loaded');
       return model;
     } catch (err) {
       this.logger.error({ err, file }, 'model failed to load; snapshots it would score fall back or stay UNMODELLED');
