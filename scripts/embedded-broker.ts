@@ -7,6 +7,7 @@ export class EmbeddedBroker {
   private broker: Aedes | undefined;
   private server: net.Server | undefined;
   private boundPort: number | undefined;
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(private readonly opts: { port: number; host: string; logger: Logger }) {}
 
@@ -17,7 +18,11 @@ export class EmbeddedBroker {
 
   async start(): Promise<void> {
     const broker = await Aedes.createBroker();
-    const server = net.createServer((socket) => broker.handle(socket));
+    const server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      broker.handle(socket);
+    });
     this.broker = broker;
     this.server = server;
     this.boundPort = await listen(server, this.opts.port, this.opts.host).catch(async (err: NodeJS.ErrnoException) => {
@@ -33,8 +38,11 @@ export class EmbeddedBroker {
     const { server, broker } = this;
     this.server = undefined;
     this.broker = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // The broker first: it disconnects its clients. server.close() alone would wait for every outside client
+    // (an MQTT explorer, say) to hang up, and Ctrl-C would hang with it.
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
 

@@ -3,6 +3,7 @@
  * order, flushing the detector's buffers.
  */
 import { DEFAULT_LINE, DEFAULT_SCENARIO, loadScenario } from '@linewatch/simulators';
+import { redactUrl } from '@linewatch/protocol';
 import pino from 'pino';
 import { startLine, REPO_ROOT } from './line.js';
 import { loadStartConfig, type StartConfig } from './start-config.js';
@@ -46,9 +47,9 @@ async function main(): Promise<void> {
     env: process.env,
     logger,
   });
-  const storeName = config.INFLUX_URL ? `InfluxDB ${config.INFLUX_URL}` : `SQLite ${config.SQLITE_PATH}`;
+  const storeName = config.INFLUX_URL ? `InfluxDB ${redactUrl(config.INFLUX_URL)}` : `SQLite ${config.SQLITE_PATH}`;
   process.stdout.write(
-    `\n  linewatch is running: ${line.url}\n  broker ${line.mqttUrl} · store ${storeName} · ${config.SIMULATE === 'true' ? `simulated line ${config.LINE}` : 'no simulator'}\n  Ctrl-C stops everything.\n\n`,
+    `\n  linewatch is running: ${line.url}\n  broker ${redactUrl(line.mqttUrl)} · store ${storeName} · ${config.SIMULATE === 'true' ? `simulated line ${config.LINE}` : 'no simulator'}\n  Ctrl-C stops everything.\n\n`,
   );
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -3,6 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MQTT_URL, requireServices } from '../../test/support/services.js';
+import { until } from '../../test/support/until.js';
 import { DEFAULT_LINE, type LineDef } from './line.js';
 import { SimulatorRunner } from './runner.js';
 import type { Scenario } from './scenario.js';
@@ -58,8 +59,7 @@ describe.skipIf(!ok)('SimulatorRunner against Mosquitto', () => {
     expect(runner.stats.peakInflight).toBe(64);
 
     const count = () => [...received].filter(([t]) => t.endsWith('/telemetry')).reduce((n, [, list]) => n + list.length, 0);
-    const deadline = Date.now() + 10_000;
-    while (count() < expectedTelemetry && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until('every telemetry message at the subscriber', () => count() >= expectedTelemetry, { timeoutMs: 10_000, intervalMs: 50 });
     await new Promise((r) => setTimeout(r, 300)); // anything extra would show up here
     expect(count()).toBe(expectedTelemetry);
     for (const [topic, payloads] of expected) expect(received.get(topic), topic).toEqual(payloads);
@@ -67,17 +67,26 @@ describe.skipIf(!ok)('SimulatorRunner against Mosquitto', () => {
   });
 
   it('a realtime run paces ticks to the wall clock and stops on stop()', async () => {
-    const simulator = new LineSimulator({ line, scenario: { faults: [] }, seed: 4, rateHz: 20, startTs: START });
+    const rateHz = 20;
+    const simulator = new LineSimulator({ line, scenario: { faults: [] }, seed: 4, rateHz, startTs: START });
     const runner = new SimulatorRunner({ simulator, mqttUrl: TEST_MQTT_URL, logger, realtime: true, clientId: `simtest-rt-${process.pid}` });
     const began = Date.now();
     await runner.start();
-    await new Promise((r) => setTimeout(r, 600));
+    // Wait for a count of ticks, not for a fixed time: a loaded machine only makes this slower. The bound is
+    // 15x the paced time, so a runner that does not tick at all still fails.
+    await until('20 realtime ticks', () => runner.stats.ticks >= 20, { timeoutMs: 15_000, intervalMs: 10 });
     await runner.stop();
     await runner.done();
     const elapsed = Date.now() - began;
-    expect(runner.stats.ticks).toBeGreaterThanOrEqual(8);
-    expect(runner.stats.ticks).toBeLessThanOrEqual(Math.ceil((elapsed / 1000) * 20) + 1);
+    const ticks = runner.stats.ticks;
+    // Paced, not fast: a tick is only due once its period has passed, so no more than the wall clock allows
+    // (a fast run would be thousands of ticks by now). The +1 absorbs clock granularity.
+    expect(ticks).toBeGreaterThanOrEqual(20);
+    expect(ticks).toBeLessThanOrEqual(Math.ceil((elapsed / 1000) * rateHz) + 1);
     expect(runner.stats.publishErrors).toBe(0);
+    // Stopped for good: a live realtime loop would catch up with the clock and tick ~10 more times in this wait.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(runner.stats.ticks).toBe(ticks);
   });
 
   it('fails start() with a clear error when the broker is unreachable', async () => {

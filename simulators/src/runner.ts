@@ -1,3 +1,4 @@
+import { redactUrl } from '@linewatch/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LineSimulator, SimMessage } from './simulator.js';
@@ -53,11 +54,11 @@ export class SimulatorRunner {
     });
     this.client = client;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`no MQTT connection to ${this.deps.mqttUrl} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      const timer = setTimeout(() => fail(new Error(`no MQTT connection to ${redactUrl(this.deps.mqttUrl)} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
       const fail = (err: Error) => {
         clearTimeout(timer);
         client.end(true);
-        reject(new Error(`simulator cannot connect to ${this.deps.mqttUrl}`, { cause: err }));
+        reject(new Error(`simulator cannot connect to ${redactUrl(this.deps.mqttUrl)}`, { cause: err }));
       };
       client.once('connect', () => {
         clearTimeout(timer);

@@ -6,10 +6,11 @@ import { InfluxDB } from 'influx';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StationStatusSchema, topics, type StationStatus } from '@linewatch/protocol';
+import { AnomalySchema, StationStatusSchema, topics, type StationStatus } from '@linewatch/protocol';
 import { DEFAULT_LINE, LineSimulator, SimulatorRunner, type Scenario } from '@linewatch/simulators';
 import { startLine, type RunningLine } from '../../scripts/line.js';
 import { TEST_INFLUX_URL, TEST_MQTT_URL, requireServices } from '../support/services.js';
+import { until } from '../support/until.js';
 
 const ok = await requireServices('mosquitto', 'influxdb');
 const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -21,27 +22,17 @@ const RATE_HZ = 10;
 const RUN_S = 120;
 const FAULT = { station: 'etch-01', type: 'step', sensors: ['chamber_pressure'], at: 60, duration: 40 } as const;
 const scenario: Scenario = { faults: [{ ...FAULT, sensors: [...FAULT.sensors] }] };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`, { cause: last });
-}
+const detectorClientId = `lw-e2e-detector-${runId}`;
+/** InfluxDB answers queries in steps; poll it gently. */
+const POLL = { timeoutMs: 15_000, intervalMs: 200 };
 
 describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
   let line: RunningLine;
   let watcher: mqtt.MqttClient;
   const statuses: StationStatus[] = [];
   let published = 0;
+  /** Every message the simulator published: telemetry plus its retained meta and state. */
+  let publishedAll = 0;
   let startTs = 0;
   let faultStart = 0;
 
@@ -59,7 +50,7 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
       scenario,
       seed: 11,
       rateHz: RATE_HZ,
-      env: { MQTT_CLIENT_ID: `lw-e2e-detector-${runId}` },
+      env: { MQTT_CLIENT_ID: detectorClientId },
       logger,
     });
     watcher = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `lw-e2e-watch-${runId}` });
@@ -77,6 +68,7 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
     await runner.start();
     await runner.done();
     published = runner.stats.telemetry;
+    publishedAll = runner.stats.published;
     await runner.stop();
   }, 120_000);
 
@@ -89,6 +81,9 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
       for (const kind of ['status', 'meta', 'state'] as const) await cleaner.publishAsync(topics[kind](lineId, s.id), '', { retain: true, qos: 1 });
     await cleaner.endAsync();
     await line?.stop();
+    // Drop the detector's persistent session (clean: false), so sessions do not pile up on the shared broker.
+    const sessionCleaner = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: detectorClientId, clean: true }).catch(() => undefined);
+    await sessionCleaner?.endAsync();
     const u = new URL(TEST_INFLUX_URL);
     await new InfluxDB({ host: u.hostname, port: Number(u.port) }).dropDatabase(database);
   });
@@ -98,17 +93,23 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
     const stored = await until('every reading in InfluxDB', async () => {
       const n = await line.store.countReadings({ line: lineId, from: startTs, to: Date.now() + 1 });
       const s = line.detector.stats();
-      return n + s.deadLettered === published ? n : undefined;
-    });
+      // The meta/state messages count too: wait until the last of them arrived as well.
+      return n + s.deadLettered === published && s.received >= publishedAll ? n : undefined;
+    }, { ...POLL, progress: () => ({ published, publishedAll, stats: line.detector.stats() }) });
     const s = line.detector.stats();
     expect(stored).toBe(published);
     expect(s.deadLettered).toBe(0);
     expect(s.dropped).toBe(0);
-    expect(s.received).toBeGreaterThanOrEqual(published);
+    // The line id is new, so nothing retained predates the run: the detector receives exactly what the simulator
+    // published (telemetry plus meta/state), once each, and every message is valid.
+    expect(publishedAll).toBeGreaterThan(published);
+    expect(s.received).toBe(publishedAll);
+    expect(s).toMatchObject({ valid: publishedAll, skippedPartition: 0, ignored: 0, readingsAccepted: published, readingsWritten: published });
+    expect(s.received).toBe(s.valid + s.deadLettered + s.skippedPartition + s.ignored);
   });
 
   it('raises ALARM on the faulted station within 5 s of onset, and on no other station', async () => {
-    const alarm = await until('etch-01 ALARM', async () => statuses.find((x) => x.station === FAULT.station && x.health === 'ALARM'));
+    const alarm = await until('etch-01 ALARM', () => statuses.find((x) => x.station === FAULT.station && x.health === 'ALARM'), POLL);
     expect(alarm.ts).toBeGreaterThanOrEqual(faultStart);
     expect(alarm.ts - faultStart).toBeLessThanOrEqual(5_000);
     expect(alarm.contributors.map((c) => c.sensor)).toContain('chamber_pressure');
@@ -120,7 +121,7 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
     const anomalies = await until('the anomaly in InfluxDB', async () => {
       const found = await line.store.anomalies({ line: lineId, station: FAULT.station });
       return found.length > 0 ? found : undefined;
-    });
+    }, POLL);
     expect(anomalies.every((a) => a.station === FAULT.station)).toBe(true);
     const first = anomalies.at(-1)!;
     expect(first.ts - faultStart).toBeLessThanOrEqual(5_000);
@@ -136,8 +137,11 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
 
     const res = await fetch(`${line.url}/api/anomalies?station=${FAULT.station}&limit=5`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { id: string }[] | { anomalies: { id: string }[] };
-    const list = Array.isArray(body) ? body : body.anomalies;
+    // routes.ts answers with the bare array of the store's anomalies, each one a full protocol Anomaly.
+    const list = AnomalySchema.array().parse(await res.json());
+    expect(list.length).toBeGreaterThan(0);
+    expect(list.length).toBeLessThanOrEqual(5);
+    expect(list.every((a) => a.line === lineId && a.station === FAULT.station)).toBe(true);
     expect(list.map((a) => a.id)).toContain(first.id);
   });
 });

@@ -3,3 +3,4 @@ export * from './schemas.js';
 export * from './model.js';
 export * from './events.js';
 export * from './decode.js';
+export * from './redact.js';

@@ -105,14 +105,16 @@ describe.skipIf(!ok)('InfluxStore against InfluxDB 1.x', () => {
     expect(rows[0]).toMatchObject({ mean_rf_power: 2.5, last_seq: 5, line: 'fab1', station: 'etch-01', replay: 'false' });
   });
 
-  it('drops points older than the raw retention instead of failing the batch forever', async () => {
+  it('refuses points older than the raw retention instead of failing the batch forever, and reports them', async () => {
     const cfg = config('old');
     const store = new InfluxStore(cfg, logger);
     await store.init();
     const now = Date.now();
     const at = (ts: number) => ({ line: 'fab1', station: 'etch-01', ts, seq: 1, values: { x: 1 } });
-    await store.write({ readings: [at(now - 40 * 86_400_000), at(now)], scores: [], anomalies: [] });
+    const result = await store.write({ readings: [at(now - 40 * 86_400_000), at(now)], scores: [], anomalies: [] });
+    expect(result).toEqual({ rejected: { readings: 1, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' } });
     expect(await store.countReadings({ from: 0, to: now + 1 })).toBe(1);
+    expect(await store.write({ readings: [at(now + 1)], scores: [], anomalies: [] })).toBeUndefined();
   });
 
   it('throws on a failed write so the caller can retry', async () => {

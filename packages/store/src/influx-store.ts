@@ -12,7 +12,7 @@ import {
   scoresQuery,
 } from './influx-query.js';
 import { RP, anomalyToPoint, readingToPoint, rowToAnomaly, rowToReading, rowToScore, scoreToPoint, type InfluxRow } from './influx-schema.js';
-import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, Store, WriteBatch } from './types.js';
+import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, Store, WriteBatch, WriteResult } from './types.js';
 import { DEFAULT_LIMIT } from './validate.js';
 
 export interface InfluxStoreConfig {
@@ -111,23 +111,26 @@ export class InfluxStore implements Store {
     return new Set((series?.values ?? []).map((row) => String(row[0])));
   }
 
-  async write(batch: WriteBatch): Promise<void> {
+  async write(batch: WriteBatch): Promise<WriteResult | void> {
     // InfluxDB rejects the whole request ("points beyond retention policy") when one point is older than the raw
-    // RP; a retry cannot fix that, so such points are dropped here rather than poisoning the batch forever.
+    // RP; a retry cannot fix that, so such points are refused here (and reported, so they are counted as dropped)
+    // rather than poisoning the batch forever.
     const horizon = this.now() - this.rawRetentionMs + 60_000;
     const points: IPoint[] = [];
-    let dropped = 0;
-    const add = (ts: number, point: () => IPoint) => (ts >= horizon ? points.push(point()) : dropped++);
-    for (const r of batch.readings) add(r.ts, () => readingToPoint(r));
-    for (const s of batch.scores) add(s.ts, () => scoreToPoint(s));
-    for (const a of batch.anomalies) add(a.ts, () => anomalyToPoint(a));
-    if (dropped > 0) this.log.warn({ dropped }, 'dropped points older than the raw retention policy');
-    if (points.length === 0) return;
-    try {
-      await this.influx.writePoints(points, { precision: 'ms', retentionPolicy: RP.raw });
-    } catch (err) {
-      throw new Error(`influx write of ${points.length} points failed`, { cause: err });
+    const rejected = { readings: 0, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' };
+    for (const r of batch.readings) r.ts >= horizon ? points.push(readingToPoint(r)) : rejected.readings++;
+    for (const s of batch.scores) s.ts >= horizon ? points.push(scoreToPoint(s)) : rejected.scores++;
+    for (const a of batch.anomalies) a.ts >= horizon ? points.push(anomalyToPoint(a)) : rejected.anomalies++;
+    const refused = rejected.readings + rejected.scores + rejected.anomalies;
+    if (refused > 0) this.log.warn({ ...rejected }, 'points older than the raw retention policy refused');
+    if (points.length > 0) {
+      try {
+        await this.influx.writePoints(points, { precision: 'ms', retentionPolicy: RP.raw });
+      } catch (err) {
+        throw new Error(`influx write of ${points.length} points failed`, { cause: err });
+      }
     }
+    return refused > 0 ? { rejected } : undefined;
   }
 
   async readings(q: RangeQuery): Promise<ReadingRow[]> {

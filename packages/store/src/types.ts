@@ -34,6 +34,11 @@ export interface WriteBatch {
   anomalies: Anomaly[];
 }
 
+/** Points of a batch the store refused for good, by kind, and why. */
+export interface WriteResult {
+  rejected: { readings: number; scores: number; anomalies: number; reason: string };
+}
+
 export interface RangeQuery {
   line: string;
   station: string;
@@ -90,8 +95,12 @@ export interface Store {
   readonly kind: 'influx' | 'sqlite';
   /** Creates databases, retention policies, continuous queries or tables. Idempotent. */
   init(): Promise<void>;
-  /** Writes one batch atomically where the backend allows. Throws on failure so the caller can retry. */
-  write(batch: WriteBatch): Promise<void>;
+  /**
+   * Writes one batch atomically where the backend allows. Throws on failure so the caller can retry. Points the
+   * backend refuses for good (a retry cannot help, e.g. older than InfluxDB's raw retention) are not written and
+   * are reported in the result, so the caller counts them as dropped; no result means everything was written.
+   */
+  write(batch: WriteBatch): Promise<WriteResult | void>;
   readings(q: RangeQuery): Promise<ReadingRow[]>;
   scores(q: RangeQuery): Promise<ScoreRow[]>;
   /** Newest first. */

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { z } from 'zod';
-import { ID_PATTERN } from '@linewatch/protocol';
+import { ID_PATTERN, redactUrl } from '@linewatch/protocol';
 
 /** The repo root, so the default dashboard dir works whatever the current directory is. */
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -70,6 +70,8 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
 export function redactConfig(config: ApiConfig): Record<string, unknown> {
   return {
     ...config,
+    MQTT_URL: redactUrl(config.MQTT_URL),
+    INFLUX_URL: config.INFLUX_URL ? redactUrl(config.INFLUX_URL) : '',
     MQTT_PASSWORD: config.MQTT_PASSWORD ? '[redacted]' : '',
     INFLUX_PASSWORD: config.INFLUX_PASSWORD ? '[redacted]' : '',
   };

@@ -8,6 +8,7 @@ import {
   TruthSchema,
   decodePayload,
   parseTopic,
+  redactUrl,
   topics,
   type Anomaly,
   type LineSnapshot,
@@ -79,7 +80,7 @@ export class LineState {
     client.on('message', (topic, payload) => this.onMessage(topic, payload));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.log.warn({ url: config.MQTT_URL }, 'broker not reachable yet; continuing and retrying');
+        this.log.warn({ url: redactUrl(config.MQTT_URL) }, 'broker not reachable yet; continuing and retrying');
         resolve();
       }, FIRST_CONNECT_WAIT_MS);
       client.once('connect', () => {

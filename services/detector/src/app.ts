@@ -76,6 +76,7 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
   const publisher = new Publisher({ bus, publish, metrics, logger, minIntervalMs: config.statusMinIntervalMs });
   const http = new DetectorHttp({
     port: config.httpPort,
+    host: config.httpHost,
     registry: metrics.registry,
     logger,
     ready: async () => {

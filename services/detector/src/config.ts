@@ -76,6 +76,8 @@ export const DetectorEnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Port of /healthz, /readyz and /metrics; 0 = ephemeral, -1 = no HTTP server. */
   HTTP_PORT: int(9464, -1).refine((p) => p <= 65535, 'port <= 65535'),
+  /** Interface of /healthz, /readyz and /metrics; 0.0.0.0 only where a scraper on another host needs it (compose). */
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
 });
 
 export interface DetectorConfig {
@@ -103,6 +105,7 @@ export interface DetectorConfig {
   readonly offlineAfterMs: number;
   readonly statusMinIntervalMs: number;
   readonly httpPort: number;
+  readonly httpHost: string;
   /** Store settings for the standalone entry point; the launcher may build its own store instead. */
   readonly store: {
     readonly influx: { readonly url: string; readonly database: string; readonly username: string | undefined; readonly password: string | undefined } | undefined;
@@ -151,6 +154,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     offlineAfterMs: e.OFFLINE_AFTER_MS,
     statusMinIntervalMs: e.STATUS_MIN_INTERVAL_MS,
     httpPort: e.HTTP_PORT,
+    httpHost: e.HTTP_HOST,
     store: Object.freeze({
       influx: e.INFLUX_URL
         ? Object.freeze({ url: e.INFLUX_URL, database: e.INFLUX_DATABASE, username: e.INFLUX_USERNAME, password: e.INFLUX_PASSWORD })

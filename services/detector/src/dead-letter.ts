@@ -5,7 +5,7 @@ import type { DetectorMetrics } from './metrics.js';
 export const DEAD_LETTER_MAX_PAYLOAD_CHARS = 2048;
 
 /** Reason classes are the metric label: bounded, unlike the free-text reasons. */
-export type DeadLetterClass = 'bad_topic' | 'too_large' | 'not_utf8' | 'invalid_json' | 'schema' | 'topic_mismatch';
+export type DeadLetterClass = 'bad_topic' | 'too_large' | 'not_utf8' | 'invalid_json' | 'schema' | 'topic_mismatch' | 'handler_error';
 
 /** Maps a decodePayload() reason to its class. */
 export function classifyReason(reason: string): DeadLetterClass {
@@ -14,6 +14,7 @@ export function classifyReason(reason: string): DeadLetterClass {
   if (reason.startsWith('invalid JSON')) return 'invalid_json';
   if (reason.startsWith('topic')) return 'bad_topic';
   if (reason.startsWith('meta ids')) return 'topic_mismatch';
+  if (reason.startsWith('handler error')) return 'handler_error';
   return 'schema';
 }
 

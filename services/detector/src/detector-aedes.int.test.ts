@@ -8,6 +8,7 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../../test/support/until.js';
 import { createDetector, loadDetectorConfig } from './app.js';
 
 /** `npm start` runs on embedded aedes, which speaks MQTT 3.1.1 only: the default config must work there. */
@@ -32,8 +33,11 @@ describe('detector against the embedded aedes broker', () => {
         await probe.publishAsync(topics.telemetry('fab1', 'tool-1'), JSON.stringify({ ts: 1000 + i, seq: i, values: { x: i } }), { qos: 1 });
       }
       await probe.publishAsync(topics.telemetry('fab1', 'tool-1'), '{broken', { qos: 1 });
-      const end = Date.now() + 10_000;
-      while (Date.now() < end && (detector.stats().readingsWritten < 10 || statuses.length === 0)) await new Promise((r) => setTimeout(r, 20));
+      // Wait for every outcome the assertions check, the dead letter included: it arrives after the readings.
+      await until('10 readings written, the broken message dead-lettered and a status published', () => {
+        const s = detector.stats();
+        return s.readingsWritten >= 10 && s.deadLettered >= 1 && statuses.length > 0;
+      }, { timeoutMs: 10_000 });
       expect(detector.stats()).toMatchObject({ readingsWritten: 10, deadLettered: 1, dropped: 0 });
       expect(await store.countReadings({ line: 'fab1', station: 'tool-1', from: 0, to: 10_000 })).toBe(10);
       expect(statuses.at(-1)).toBe('UNMODELLED');

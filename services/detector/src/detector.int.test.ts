@@ -10,20 +10,12 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireServices, TEST_MQTT_URL } from '../../../test/support/services.js';
+import { until } from '../../../test/support/until.js';
 import { createDetector, loadDetectorConfig, type Detector } from './app.js';
 import { SYNTHETIC_FEATURES, syntheticRows } from './model/synthetic.test-support.js';
 import { trainPca } from './model/train.js';
 
 const ok = await requireServices('mosquitto');
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const meta = (line: string, station: string, type: string, sensors: string[]): StationMeta => ({
   line, station, type, name: station, order: 1, sensors: sensors.map((name) => ({ name, unit: '', min: -1e6, max: 1e6 })),

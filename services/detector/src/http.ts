@@ -6,6 +6,7 @@ import type prom from 'prom-client';
 
 export interface HttpDeps {
   port: number;
+  host: string;
   registry: prom.Registry;
   /** Broker connected and store writable. */
   ready: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
@@ -38,7 +39,7 @@ export class DetectorHttp {
       res.type(this.deps.registry.contentType).send(await this.deps.registry.metrics());
     });
     await new Promise<void>((resolve, reject) => {
-      const server = app.listen(this.deps.port, '0.0.0.0', (err?: Error) => (err ? reject(err) : resolve()));
+      const server = app.listen(this.deps.port, this.deps.host, (err?: Error) => (err ? reject(err) : resolve()));
       server.once('error', reject);
       this.server = server;
     }).catch((err: unknown) => {

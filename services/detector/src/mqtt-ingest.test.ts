@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { redactUrl, stableHash } from './mqtt-ingest.js';
+import { redactUrl } from '@linewatch/protocol';
+import { stableHash } from './mqtt-ingest.js';
 
 describe('stableHash', () => {
   it('is the FNV-1a 32-bit hash (stable across processes)', () => {

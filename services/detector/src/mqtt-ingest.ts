@@ -1,4 +1,4 @@
-import { decodePayload, parseTopic, StateMessageSchema, StationMetaSchema, TelemetrySchema, topics, type ParsedTopic } from '@linewatch/protocol';
+import { decodePayload, parseTopic, redactUrl, StateMessageSchema, StationMetaSchema, TelemetrySchema, topics, type ParsedTopic } from '@linewatch/protocol';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DetectorConfig } from './config.js';
@@ -139,12 +139,20 @@ export class MqttIngest {
     // While stopping, leave the message unacked: the persistent session redelivers it to the next run.
     // done(err) skips the puback but lets mqtt.js go on reading packets, so acks of our last publishes still arrive.
     if (this.paused) return done(new Error('detector stopping; message left unacked for redelivery'));
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    const validBefore = this.deps.metrics.stats.valid;
+    const deadBefore = this.deps.metrics.stats.deadLettered;
     try {
-      this.dispatch(topic, typeof payload === 'string' ? Buffer.from(payload) : payload);
+      this.dispatch(topic, bytes);
     } catch (err) {
       this.deps.metrics.handlerErrors.inc({ event: 'mqtt' });
       this.deps.metrics.stats.handlerErrors++;
-      this.logger.error({ err, topic }, 'message handler failed; message dropped');
+      this.logger.error({ err, topic }, 'message handler failed; message dead-lettered');
+      // A message that failed before it was accepted or dead-lettered goes to the dead-letter topic, so it is
+      // never lost without a trace and `received = valid + dead-lettered + skipped + ignored` still holds.
+      if (this.deps.metrics.stats.valid === validBefore && this.deps.metrics.stats.deadLettered === deadBefore) {
+        this.deps.deadLetters.deadLetter(topic, bytes, `handler error: ${(err as Error).message}`);
+      }
     }
     if (!this.deps.backpressure()) return done();
     this.deps.waitForRoom().then(
@@ -253,19 +261,5 @@ export class MqttIngest {
     if (!client.disconnected) await client.endAsync(true);
     this.client = undefined;
     this.deps.metrics.connected.set(0);
-  }
-}
-
-/** Broker URLs may carry credentials (mqtt://user:pass@host); never log them. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return '(unparseable url)';
   }
 }

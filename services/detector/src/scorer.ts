@@ -44,8 +44,9 @@ export class Scorer {
 
   enqueue(resolved: ResolvedModel, row: ArrayLike<number>, onResult: ScoreCallback): void {
     let q = this.queues.get(resolved.path);
-    if (!q || q.model !== resolved.model) {
-      q = { model: resolved.model, pending: [], timer: undefined, tail: q?.tail ?? Promise.resolve(), inFlight: 0 };
+    // One queue per model file for the process's life: the registry never swaps a loaded file's model.
+    if (!q) {
+      q = { model: resolved.model, pending: [], timer: undefined, tail: Promise.resolve(), inFlight: 0 };
       this.queues.set(resolved.path, q);
     }
     q.pending.push({ row, onResult });

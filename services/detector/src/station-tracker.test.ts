@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ModelMetadata, StationStatus, Telemetry } from '@linewatch/protocol';
 import type { ReadingPoint, ScorePoint } from '@linewatch/store';
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from './event-bus.js';
 import { DetectorMetrics } from './metrics.js';
 import { ModelRegistry } from './model-registry.js';
@@ -28,12 +28,12 @@ function identityModel(batches: number[]): StationModel {
   };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 30));
-
 describe('StationTracker', () => {
   let dir: string;
   let bus: EventBus;
   let metrics: DetectorMetrics;
+  let registry: ModelRegistry;
+  let scorer: Scorer;
   let tracker: StationTracker;
   let batches: number[];
   let statuses: StationStatus[];
@@ -46,8 +46,19 @@ describe('StationTracker', () => {
     bus.emit('telemetry', { line: 'l1', station, telemetry, receivedAt: Date.now() });
   };
   const last = (station: string) => statuses.filter((s) => s.station === station).at(-1);
+  /**
+   * Waits until everything sent so far is routed, scored and decided: no sleeping for a guessed time. The
+   * tracker's stop() only awaits routing and ends the OFFLINE timer (faked here anyway); bus handlers stay.
+   */
+  const drain = async () => {
+    await tracker.stop();
+    await scorer.stop();
+  };
 
   beforeEach(async () => {
+    // OFFLINE is about time: the tracker's check interval and its clock are faked, so tests move time by hand.
+    // setTimeout/setImmediate stay real: the scorer batches with them and drain() flushes it anyway.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     dir = await mkdtemp(join(tmpdir(), 'linewatch-tracker-'));
     await writeFile(join(dir, 'etch.onnx'), 'placeholder: loadModel below ignores the file');
     const logger = pino({ level: 'silent' });
@@ -55,8 +66,8 @@ describe('StationTracker', () => {
     bus = new EventBus(logger, metrics);
     batches = [];
     const model = identityModel(batches);
-    const registry = new ModelRegistry({ modelsDir: dir, loadModel: async () => model, logger });
-    const scorer = new Scorer({ batchMax: 64, batchWaitMs: 2, metrics, logger });
+    registry = new ModelRegistry({ modelsDir: dir, loadModel: async () => model, logger });
+    scorer = new Scorer({ batchMax: 64, batchWaitMs: 2, metrics, logger });
     tracker = new StationTracker({ bus, registry, scorer, metrics, logger, warnAfter: 1, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 150 });
     statuses = [];
     readings = [];
@@ -70,13 +81,15 @@ describe('StationTracker', () => {
     bus.emit('meta', { meta: { line: 'l1', station: 'e1', type: 'etch', name: 'e1', order: 0, sensors: [{ name: 'p', unit: '', min: 0, max: 9 }] } });
   });
   afterEach(async () => {
-    await tracker.stop();
+    await drain();
+    await registry.stop();
+    vi.useRealTimers();
     await rm(dir, { recursive: true, force: true });
   });
 
   it('scores in batches, in order, and raises ALARM after three anomalous samples', async () => {
     for (let i = 0; i < 10; i++) send('e1', i, { p: i >= 4 && i < 7 ? 5 : 0, q: 0 });
-    await settle();
+    await drain();
     expect(scores.map((s) => s.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(batches.reduce((a, b) => a + b, 0)).toBe(10);
     expect(batches.length).toBeLessThan(10);
@@ -90,7 +103,7 @@ describe('StationTracker', () => {
   it('stores duplicates and late snapshots without scoring them twice, and counts gaps', async () => {
     // ts = 1000 + seq, so the second seq 0 is older than what came before it: late, not a counter reset.
     for (const seq of [0, 1, 1, 0, 5, 6]) send('e1', seq, { p: 0, q: 0 });
-    await settle();
+    await drain();
     expect(readings.map((r) => r.seq)).toEqual([0, 1, 1, 0, 5, 6]);
     expect(scores.map((s) => s.seq)).toEqual([0, 1, 5, 6]);
     expect(metrics.stats).toMatchObject({ duplicates: 1, outOfOrder: 1, gaps: 1 });
@@ -99,7 +112,7 @@ describe('StationTracker', () => {
   it('does not raise ALARM while the tool is down', async () => {
     bus.emit('state', { line: 'l1', station: 'e1', state: { state: 'UNSCHEDULED_DOWN', since: 0 } });
     for (let i = 0; i < 5; i++) send('e1', i, { p: 5, q: 0 });
-    await settle();
+    await drain();
     expect(scores).toHaveLength(5);
     expect(statuses.map((s) => s.health)).toEqual(['WARN', 'WARN', 'WARN', 'WARN', 'WARN']);
     expect(anomalies).toBe(0);
@@ -108,26 +121,34 @@ describe('StationTracker', () => {
   it('marks a station without a model UNMODELLED and one missing features DATA_QUALITY, storing both', async () => {
     send('nomodel', 0, { p: 5 });
     send('e1', 0, { p: 5 });
-    await settle();
+    await drain();
     expect(readings).toHaveLength(2);
     expect(scores).toHaveLength(0);
     expect(last('nomodel')).toMatchObject({ health: 'UNMODELLED', score: null, modelVersion: null });
     expect(last('e1')).toMatchObject({ health: 'DATA_QUALITY', score: null, modelVersion: 'etch@t' });
     send('e1', 1, { p: 0, q: 0 });
-    await settle();
+    await drain();
     expect(last('e1')).toMatchObject({ health: 'OK', score: 0 });
   });
 
   it('goes OFFLINE after OFFLINE_AFTER_MS without telemetry and recovers on the next snapshot', async () => {
+    // drain() would end the (fake) OFFLINE interval, so this test waits on the outcome instead, with a bound.
+    const health = () => last('e1')?.health;
     send('e1', 0, { p: 0, q: 0 });
-    await settle();
-    expect(last('e1')?.health).toBe('OK');
-    await new Promise((r) => setTimeout(r, 400));
-    expect(last('e1')?.health).toBe('OFFLINE');
+    await vi.waitFor(() => expect(health()).toBe('OK'), { timeout: 5_000, interval: 5 });
+    // Exactly OFFLINE_AFTER_MS of silence is still online; the first check after it is not.
+    vi.advanceTimersByTime(150);
+    expect(health()).toBe('OK');
+    vi.advanceTimersByTime(50);
+    expect(health()).toBe('OFFLINE');
+    // Staying silent does not repeat the transition.
+    vi.advanceTimersByTime(5_000);
     expect(statuses.filter((s) => s.health === 'OFFLINE')).toHaveLength(1);
+    expect(statuses.map((s) => s.health)).toEqual(['OK', 'OFFLINE']);
     send('e1', 1, { p: 0, q: 0 });
-    await settle();
-    expect(last('e1')?.health).toBe('OK');
+    await drain();
+    expect(health()).toBe('OK');
+    expect(statuses.map((s) => s.health)).toEqual(['OK', 'OFFLINE', 'OK']);
   });
 });
 
@@ -176,7 +197,7 @@ describe('StationTracker with context models', () => {
       const values: Record<string, number> = seq === 3 ? { p: 0 } : { p: 0, q: 0 };
       bus.emit('telemetry', { line: 'l1', station: 'e1', telemetry: { ts: 1000 + seq, seq, values, ...(context ? { context } : {}) }, receivedAt: Date.now() });
     });
-    await new Promise((r) => setTimeout(r, 150));
+    // Drains routing, then every model's queue (the slow one included): no sleep needed.
     await tracker.stop();
     await scorer.stop();
     await registry.stop();

@@ -135,3 +135,51 @@ describe('StoreWriter', () => {
     expect(store.written.reduce((n, b) => n + b.readings.length + b.scores.length, 0)).toBe(40);
   });
 });
+
+describe('StoreWriter and points a store refuses', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('counts points the store refused for good as dropped, not written', async () => {
+    // The real case: InfluxDB refuses points older than its raw retention policy (see influx-store.int.test.ts).
+    const store = {
+      async write(batch: WriteBatch) {
+        const old = batch.readings.filter((r) => r.seq < 3).length;
+        return { rejected: { readings: old, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' } };
+      },
+    };
+    const metrics = new DetectorMetrics();
+    const writer = new StoreWriter({
+      store: store as unknown as Store,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      options: { batchMax: 10, flushMs: 10, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000 },
+    });
+    writer.start();
+    for (let i = 0; i < 8; i++) writer.addReading(reading(i));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(metrics.stats).toMatchObject({ readingsWritten: 5, readingsDropped: 3, dropped: 3, readingsBuffered: 0 });
+    await writer.stop();
+  });
+
+  it('does not let a hung store hold shutdown past its deadline, and counts what it could not write', async () => {
+    const store = { write: () => new Promise<void>(() => undefined) };
+    const metrics = new DetectorMetrics();
+    const writer = new StoreWriter({
+      store: store as unknown as Store,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      options: { batchMax: 10, flushMs: 10, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000, stopTimeoutMs: 500 },
+    });
+    writer.start();
+    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
+    await vi.advanceTimersByTimeAsync(20);
+    let stopped = false;
+    const stopping = writer.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    await stopping;
+    expect(metrics.stats).toMatchObject({ readingsWritten: 0, readingsDropped: 4 });
+  });
+});

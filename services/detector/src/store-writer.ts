@@ -1,5 +1,5 @@
 import type { Anomaly } from '@linewatch/protocol';
-import type { ReadingPoint, ScorePoint, Store, WriteBatch } from '@linewatch/store';
+import type { ReadingPoint, ScorePoint, Store, WriteBatch, WriteResult } from '@linewatch/store';
 import type { Logger } from 'pino';
 import type { DetectorMetrics } from './metrics.js';
 
@@ -92,8 +92,13 @@ export class StoreWriter {
     const deadline = Date.now() + (this.deps.options.stopTimeoutMs ?? 10_000);
     while (this.size > 0 || this.writing) {
       if (this.writing) {
-        await this.writing;
-        continue;
+        const inFlight = this.writing;
+        const finished = await Promise.race([inFlight.then(() => true), sleep(Math.max(0, deadline - Date.now())).then(() => false)]);
+        if (finished) continue;
+        // A store that hangs must not hold shutdown past its deadline (an orchestrator kills us soon after).
+        // Its points count as dropped even if that write lands later: better counted twice than lost uncounted.
+        this.drop(this.size, 'store write still in flight at the shutdown deadline');
+        break;
       }
       if (Date.now() > deadline) {
         this.drop(this.size, 'store unavailable at shutdown');
@@ -161,8 +166,9 @@ export class StoreWriter {
     };
     const { metrics } = this.deps;
     const end = metrics.writeSeconds.startTimer();
+    let result: WriteResult | void;
     try {
-      await this.deps.store.write(batch);
+      result = await this.deps.store.write(batch);
     } catch (err) {
       end();
       this.failures++;
@@ -179,11 +185,16 @@ export class StoreWriter {
     this.readings.splice(0, nReadings);
     this.scores.splice(0, nScores);
     this.anomalies.splice(0, nAnomalies);
-    metrics.readingsWritten.inc(nReadings);
-    metrics.scoresWritten.inc(nScores);
-    metrics.stats.readingsWritten += nReadings;
-    metrics.stats.scoresWritten += nScores;
-    metrics.stats.anomaliesWritten += nAnomalies;
+    // Points the store refused for good were not written: they count as dropped, never as written.
+    const refused = result?.rejected ?? { readings: 0, scores: 0, anomalies: 0, reason: '' };
+    if (refused.readings + refused.scores + refused.anomalies > 0) {
+      this.countDropped({ reading: refused.readings, score: refused.scores, anomaly: refused.anomalies }, `store refused: ${refused.reason}`);
+    }
+    metrics.readingsWritten.inc(nReadings - refused.readings);
+    metrics.scoresWritten.inc(nScores - refused.scores);
+    metrics.stats.readingsWritten += nReadings - refused.readings;
+    metrics.stats.scoresWritten += nScores - refused.scores;
+    metrics.stats.anomaliesWritten += nAnomalies - refused.anomalies;
     this.updateGauge();
     return true;
   }
@@ -193,21 +204,29 @@ export class StoreWriter {
    * Newest, because the head of the buffer may be in flight to the store right now.
    */
   private drop(n: number, why: string): void {
-    const { metrics } = this.deps;
-    const take = (list: unknown[], kind: 'score' | 'anomaly' | 'reading'): number => {
+    const take = (list: unknown[]): number => {
       const k = Math.min(n, list.length);
-      if (k === 0) return 0;
       list.splice(list.length - k, k);
-      metrics.pointsDropped.inc({ kind }, k);
-      metrics.stats.dropped += k;
-      if (kind === 'reading') metrics.stats.readingsDropped += k;
       n -= k;
       return k;
     };
-    const scores = take(this.scores, 'score');
-    const anomalies = take(this.anomalies, 'anomaly');
-    const readings = take(this.readings, 'reading');
-    this.logger.error({ why, readings, scores, anomalies }, 'points dropped before reaching the store');
+    const score = take(this.scores);
+    const anomaly = take(this.anomalies);
+    const reading = take(this.readings);
+    this.countDropped({ reading, score, anomaly }, why);
+  }
+
+  /** Counts and logs points that will never reach the store: nothing is lost without a counter. */
+  private countDropped(counts: Record<'reading' | 'score' | 'anomaly', number>, why: string): void {
+    const { metrics } = this.deps;
+    for (const kind of ['reading', 'score', 'anomaly'] as const) {
+      const k = counts[kind];
+      if (k === 0) continue;
+      metrics.pointsDropped.inc({ kind }, k);
+      metrics.stats.dropped += k;
+      if (kind === 'reading') metrics.stats.readingsDropped += k;
+    }
+    this.logger.error({ why, readings: counts.reading, scores: counts.score, anomalies: counts.anomaly }, 'points dropped before reaching the store');
   }
 
   private updateGauge(): void {
