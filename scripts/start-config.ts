@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { ID_PATTERN } from '@linewatch/protocol';
+import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
 import { z } from 'zod';
 
 /** `npm start` settings. Every key has a default, so a first run needs none. */
 const StartEnvSchema = z.object({
   /** External broker (e.g. mqtt://127.0.0.1:1883 for Mosquitto); unset runs the embedded aedes broker. */
-  MQTT_URL: z.string().regex(/^(mqtts?|wss?):\/\/./, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').optional(),
+  MQTT_URL: MqttUrlSchema.optional(),
   /** Port of the embedded broker, for outside MQTT clients; a busy port falls back to a free one. */
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1883),
   /** External InfluxDB 1.x (e.g. http://127.0.0.1:8086); unset uses the embedded SQLite store. */
@@ -35,22 +35,12 @@ const StartEnvSchema = z.object({
   /** Seed of the simulation. */
   SIM_SEED: z.coerce.number().int().default(1),
   /** pino level. */
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: LogLevelSchema.default('info'),
 });
 export type StartConfig = Readonly<z.infer<typeof StartEnvSchema>>;
 
-/** Parses env, treating empty strings as unset; throws one Error listing every problem. */
+/** Parses env (empty strings are unset); throws one Error listing every problem. */
 export function loadStartConfig(env: NodeJS.ProcessEnv, root: string): StartConfig {
-  const input: Record<string, string> = {};
-  for (const key of Object.keys(StartEnvSchema.shape)) {
-    const value = env[key];
-    if (value !== undefined && value !== '') input[key] = value;
-  }
-  const parsed = StartEnvSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new Error(`npm start: invalid configuration:\n${problems}`, { cause: parsed.error });
-  }
-  const config = parsed.data;
+  const config = parseEnv(StartEnvSchema, env, 'npm start');
   return Object.freeze({ ...config, SQLITE_PATH: path.resolve(root, config.SQLITE_PATH) });
 }

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
-import { ID_PATTERN } from '@linewatch/protocol';
+import { ID_PATTERN, LogLevelSchema, MqttUrlSchema } from '@linewatch/protocol';
 import { z } from 'zod';
 
 /** Simulator CLI settings: each from a flag, else from env, else the default. */
 export const SimConfigSchema = z.object({
   /** Broker URL (--mqtt, MQTT_URL). */
-  mqttUrl: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
+  mqttUrl: MqttUrlSchema.default('mqtt://127.0.0.1:1883'),
   /** Line id the stations publish under (--line, LINE). */
   line: z.string().regex(ID_PATTERN, 'ids are 1-64 chars of A-Z a-z 0-9 _ . - and start alphanumeric').default('fab1'),
   /** Scenario file, YAML or JSON (--scenario, SIM_SCENARIO); unset runs the built-in rotating demo, 'none' runs fault-free. */
@@ -27,7 +27,7 @@ export const SimConfigSchema = z.object({
   /** Broker password (MQTT_PASSWORD only); never logged. */
   mqttPassword: z.string().optional(),
   /** pino level (--log-level, LOG_LEVEL). */
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  logLevel: LogLevelSchema.default('info'),
 });
 export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
 

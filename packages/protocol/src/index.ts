@@ -4,3 +4,4 @@ export * from './model.js';
 export * from './events.js';
 export * from './decode.js';
 export * from './redact.js';
+export * from './env.js';

@@ -215,3 +215,51 @@ describe.skipIf(!ok)('api against real Mosquitto and socket.io', () => {
     return m ? Number(m[1]) : 0;
   }
 });
+
+describe.skipIf(!ok)('api with credentials inside MQTT_URL', () => {
+  const URL_SECRET = 's3cret-in-the-url-7q';
+  const logLines: string[] = [];
+  const store = new SqliteStore({ path: ':memory:' }, pino({ level: 'silent' }));
+  let api: Api | undefined;
+
+  afterAll(async () => {
+    await api?.stop();
+    await store.close();
+  });
+
+  it('never shows the URL password in /metrics, /api responses or the logs, from start to stop', async () => {
+    await store.init();
+    const withCredentials = new URL(TEST_MQTT_URL);
+    withCredentials.username = 'lw-url-user';
+    withCredentials.password = URL_SECRET;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logLines.push(chunk.toString());
+        done();
+      },
+    });
+    const config = loadApiConfig({ PORT: '0', MQTT_URL: withCredentials.href, LINE: uniqueLine('apiurl'), DASHBOARD_DIR: '/nonexistent/linewatch-dashboard' });
+    api = createApi(config, { store, logger: pino({ level: 'debug' }, sink) });
+    const base = (await api.start()).url;
+    const bodies: string[] = [];
+    const text = async (path: string) => {
+      const body = await (await fetch(`${base}${path}`)).text();
+      bodies.push(body);
+      return body;
+    };
+    // Connected with those credentials, so every connection log line has been written before the checks.
+    await vi.waitFor(async () => expect(await text('/metrics')).toMatch(/linewatch_api_broker_connected 1/), { timeout: 10_000, interval: 50 });
+    for (const path of ['/api/stations', '/api/stations/nope', '/api/stations/nope/history', '/api/anomalies', '/api/anomalies?limit=x', '/healthz', '/readyz', '/metrics']) {
+      await text(path);
+    }
+    await api.stop();
+    api = undefined;
+    // Not vacuous: the URL reached the logs (redacted), and the responses were real.
+    expect(logLines.join('')).toContain('127.0.0.1');
+    expect(bodies.length).toBeGreaterThan(8);
+    for (const body of [...bodies, ...logLines]) {
+      expect(body).not.toContain(URL_SECRET);
+      expect(body).not.toContain(encodeURIComponent(URL_SECRET));
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { z } from 'zod';
-import { ID_PATTERN, redactUrl } from '@linewatch/protocol';
+import { ID_PATTERN, MqttUrlSchema, parseEnv, redactUrl } from '@linewatch/protocol';
 
 /** The repo root, so the default dashboard dir works whatever the current directory is. */
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -14,7 +14,7 @@ const ApiConfigSchema = z.object({
   /** Interface to bind; keep 127.0.0.1 unless a proxy fronts the API. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Broker the detector and simulator publish to. */
-  MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\/./, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
+  MQTT_URL: MqttUrlSchema.default('mqtt://127.0.0.1:1883'),
   /** Broker user name; empty means anonymous. */
   MQTT_USERNAME: z.string().default(''),
   /** Broker password; never logged or returned. */
@@ -50,18 +50,7 @@ export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
  * const config = loadApiConfig({ PORT: '0', LINE: 'fab1' });
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
-  const input: Record<string, string> = {};
-  for (const key of Object.keys(ApiConfigSchema.shape)) {
-    const value = env[key];
-    // Empty strings mean "unset" for numbers, as in most .env files.
-    if (value !== undefined && value !== '') input[key] = value;
-  }
-  const parsed = ApiConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`Invalid API config:\n${problems.join('\n')}`);
-  }
-  const config = { ...parsed.data };
+  const config = { ...parseEnv(ApiConfigSchema, env, 'api') };
   if (config.MQTT_CLIENT_ID === '') config.MQTT_CLIENT_ID = `linewatch-api-${Math.random().toString(16).slice(2, 10)}`;
   return Object.freeze(config);
 }

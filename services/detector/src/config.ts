@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
 import { z } from 'zod';
 
 /** Repo root, found from this file so MODELS_DIR works whatever the working directory is. */
@@ -10,11 +11,7 @@ const int = (def: number, min: number) => z.coerce.number().int().min(min).defau
 /** Detector env; each key has a default so `npm start` needs none. */
 export const DetectorEnvSchema = z.object({
   /** Broker URL (mqtt://, mqtts://, ws:// or wss://); may carry credentials, which are never logged. */
-  MQTT_URL: z
-    .string()
-    .url()
-    .refine((u) => /^(mqtts?|wss?):\/\//.test(u), 'use mqtt://, mqtts://, ws:// or wss://')
-    .default('mqtt://127.0.0.1:1883'),
+  MQTT_URL: MqttUrlSchema.default('mqtt://127.0.0.1:1883'),
   /** Fixed client id: the broker keeps our persistent session (queued QoS 1 messages) under it. One per instance. */
   MQTT_CLIENT_ID: z.string().min(1).max(128).default('linewatch-detector-0'),
   /** Broker user; never logged. */
@@ -73,7 +70,7 @@ export const DetectorEnvSchema = z.object({
   /** SQLite file when INFLUX_URL is unset; relative paths resolve against the repo root. */
   SQLITE_PATH: z.string().min(1).default('.data/linewatch.db'),
   /** pino level. */
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: LogLevelSchema.default('info'),
   /** Port of /healthz, /readyz and /metrics; 0 = ephemeral, -1 = no HTTP server. */
   HTTP_PORT: int(9464, -1).refine((p) => p <= 65535, 'port <= 65535'),
   /** Interface of /healthz, /readyz and /metrics; 0.0.0.0 only where a scraper on another host needs it (compose). */
@@ -116,18 +113,15 @@ export interface DetectorConfig {
 
 /** Parses detector config from env. Throws one Error that lists every problem. */
 export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
-  // Empty strings mean "unset" (docker-compose passes `KEY=` through), so defaults apply.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = DetectorEnvSchema.superRefine((e, ctx) => {
-    if (e.SUBSCRIPTION_MODE === 'shared' && e.MQTT_PROTOCOL_VERSION !== 5) {
-      ctx.addIssue({ code: 'custom', path: ['SUBSCRIPTION_MODE'], message: 'shared needs MQTT_PROTOCOL_VERSION=5' });
-    }
-  }).safeParse(cleaned);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new Error(`invalid detector config:\n${problems.join('\n')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(
+    DetectorEnvSchema.superRefine((e, ctx) => {
+      if (e.SUBSCRIPTION_MODE === 'shared' && e.MQTT_PROTOCOL_VERSION !== 5) {
+        ctx.addIssue({ code: 'custom', path: ['SUBSCRIPTION_MODE'], message: 'shared needs MQTT_PROTOCOL_VERSION=5' });
+      }
+    }),
+    env,
+    'detector',
+  );
   const [index, count] = e.DETECTOR_PARTITION.split('/').map(Number) as [number, number];
   return Object.freeze({
     mqtt: Object.freeze({
