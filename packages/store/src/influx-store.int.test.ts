@@ -2,6 +2,7 @@ import { InfluxDB } from 'influx';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_INFLUX_URL, requireServices } from '../../../test/support/services.js';
+import { until } from '../../../test/support/until.js';
 import { continuousQueries } from './influx-query.js';
 import { InfluxStore, type InfluxStoreConfig } from './influx-store.js';
 import { storeContract } from './store.contract.js';
@@ -95,12 +96,10 @@ describe.skipIf(!ok)('InfluxStore against InfluxDB 1.x', () => {
     const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 60_000;
     const readings = Array.from({ length: 6 }, (_, i) => ({ line: 'fab1', station: 'etch-01', ts: t0 + i * 10_000, seq: i, values: { rf_power: i } }));
     await store.write({ readings, scores: [], anomalies: [] });
-    const deadline = Date.now() + 75_000;
-    let rows: Record<string, unknown>[] = [];
-    while (rows.length === 0 && Date.now() < deadline) {
-      rows = [...(await admin.query<Record<string, unknown>>('SELECT * FROM "rollup"."reading"', { database: cfg.database }))];
-      if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    const rows = await until('the scheduled rollup', async () => {
+      const found = [...(await admin.query<Record<string, unknown>>('SELECT * FROM "rollup"."reading"', { database: cfg.database }))];
+      return found.length > 0 ? found : undefined;
+    }, { timeoutMs: 75_000, intervalMs: 500 });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ mean_rf_power: 2.5, last_seq: 5, line: 'fab1', station: 'etch-01', replay: 'false' });
   });

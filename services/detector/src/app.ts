@@ -66,7 +66,7 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     backpressure: () => writer.full || scorer.backlog >= scoreBacklogMax,
     waitForRoom: async () => {
       await writer.waitForRoom();
-      while (scorer.backlog >= scoreBacklogMax) await new Promise((r) => setTimeout(r, config.batchWaitMs + 1));
+      await scorer.waitForBacklogBelow(scoreBacklogMax);
     },
   });
   const tracker = new StationTracker({

@@ -30,6 +30,7 @@ interface ModelQueue {
 export class Scorer {
   private readonly queues = new Map<string, ModelQueue>();
   private readonly logger: Logger;
+  private roomWaiters: { below: number; wake: () => void }[] = [];
 
   constructor(private readonly deps: { batchMax: number; batchWaitMs: number; metrics: DetectorMetrics; logger: Logger }) {
     this.logger = deps.logger.child({ module: 'scorer' });
@@ -40,6 +41,20 @@ export class Scorer {
     let n = 0;
     for (const q of this.queues.values()) n += q.pending.length + q.inFlight;
     return n;
+  }
+
+  /** Resolves once the backlog is below `limit` (at once if it already is); ingest holds its acks until then. */
+  waitForBacklogBelow(limit: number): Promise<void> {
+    if (this.backlog < limit) return Promise.resolve();
+    return new Promise((wake) => this.roomWaiters.push({ below: limit, wake }));
+  }
+
+  private wakeWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    const backlog = this.backlog;
+    const ready = this.roomWaiters.filter((w) => backlog < w.below);
+    this.roomWaiters = this.roomWaiters.filter((w) => backlog >= w.below);
+    for (const w of ready) w.wake();
   }
 
   enqueue(resolved: ResolvedModel, row: ArrayLike<number>, onResult: ScoreCallback): void {
@@ -63,7 +78,12 @@ export class Scorer {
     while (q.pending.length > 0) {
       const jobs = q.pending.splice(0, this.deps.batchMax);
       q.inFlight += jobs.length;
-      q.tail = q.tail.then(() => this.run(q.model, jobs)).finally(() => (q.inFlight -= jobs.length));
+      q.tail = q.tail
+        .then(() => this.run(q.model, jobs))
+        .finally(() => {
+          q.inFlight -= jobs.length;
+          this.wakeWaiters();
+        });
     }
   }
 
