@@ -153,6 +153,17 @@ describe('rankContributors', () => {
     expect(top[0]).toEqual({ sensor: 'b', value: 2, expected: 20, contribution: 0.3 });
   });
 
+  it('compares with the reconstruction when correlations break (SPE dominates), with the step mean when T² dominates', () => {
+    const withLimits = { ...model, mean: [1, 1, 1, 1, 1, 1], t2Limit: 10, speLimit: 2 };
+    const values = { a: 1, b: 9, c: 3, d: 4, e: 5, f: 6 };
+    const contrib = [0.05, 0.3, 0.1, 0.2, 0.25, 0.1];
+    const expected = [10, 20, 30, 40, 50, 60];
+    const speDominated = rankContributors(values, { score: 3, t2: 5, spe: 6, contrib, expected }, withLimits, 1);
+    expect(speDominated[0]).toEqual({ sensor: 'b', value: 9, expected: 20, contribution: 0.3 });
+    const t2Dominated = rankContributors(values, { score: 3, t2: 30, spe: 1, contrib, expected }, withLimits, 1);
+    expect(t2Dominated[0]).toEqual({ sensor: 'b', value: 9, expected: 1, contribution: 0.3 });
+  });
+
   it('falls back to squared z-scores against the training mean when the model has no contrib output', () => {
     const top = rankContributors({ a: 0, b: 3, c: 1, d: 0, e: 0, f: 0 }, { score: 2, t2: 1, spe: 1 }, model, 2);
     expect(top).toEqual([

@@ -60,9 +60,15 @@ export interface Decision {
 const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
 
 /**
- * Ranks sensors by their share of the score. Uses the model's `contrib`/`expected` outputs when present;
- * otherwise falls back to squared z-scores against the training mean, which is what a PCA model's T²
- * contribution reduces to when no component structure is known.
+ * Ranks sensors by their share of the score. Uses the model's `contrib` output when present; otherwise squared
+ * z-scores against the training mean, which is what a PCA model's T² contribution reduces to when no
+ * component structure is known.
+ *
+ * "Expected" is what an engineer should compare the reading with. When the snapshot breaks the model's
+ * correlations (SPE dominates), that is the model's reconstruction (`expected` output): what this sensor should
+ * read given the others. When the sensors still agree with each other but sit too far from normal (T²
+ * dominates), the reconstruction follows the reading and says nothing, so it is the baseline mean of the
+ * model's context instead (what this sensor normally reads in this step).
  */
 export function rankContributors(
   values: Record<string, number>,
@@ -77,10 +83,13 @@ export function rankContributors(
     return z * z;
   });
   const fallbackSum = fallback.reduce((a, b) => a + b, 0);
+  const t2Share = model.t2Limit ? row.t2 / model.t2Limit : Number.NaN;
+  const speShare = model.speLimit ? row.spe / model.speLimit : Number.NaN;
+  const useReconstruction = row.expected !== undefined && !(t2Share > speShare);
   const all = features.map((sensor, i) => ({
     sensor,
     value: values[sensor] ?? Number.NaN,
-    expected: row.expected?.[i] ?? mean[i] ?? 0,
+    expected: (useReconstruction ? row.expected?.[i] : undefined) ?? mean[i] ?? 0,
     contribution: row.contrib ? (row.contrib[i] ?? 0) : fallbackSum > 0 ? (fallback[i] ?? 0) / fallbackSum : 0,
   }));
   return all
