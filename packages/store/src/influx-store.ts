@@ -118,9 +118,18 @@ export class InfluxStore implements Store {
     const horizon = this.now() - this.rawRetentionMs + 60_000;
     const points: IPoint[] = [];
     const rejected = { readings: 0, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' };
-    for (const r of batch.readings) r.ts >= horizon ? points.push(readingToPoint(r)) : rejected.readings++;
-    for (const s of batch.scores) s.ts >= horizon ? points.push(scoreToPoint(s)) : rejected.scores++;
-    for (const a of batch.anomalies) a.ts >= horizon ? points.push(anomalyToPoint(a)) : rejected.anomalies++;
+    for (const r of batch.readings) {
+      if (r.ts >= horizon) points.push(readingToPoint(r));
+      else rejected.readings++;
+    }
+    for (const s of batch.scores) {
+      if (s.ts >= horizon) points.push(scoreToPoint(s));
+      else rejected.scores++;
+    }
+    for (const a of batch.anomalies) {
+      if (a.ts >= horizon) points.push(anomalyToPoint(a));
+      else rejected.anomalies++;
+    }
     const refused = rejected.readings + rejected.scores + rejected.anomalies;
     if (refused > 0) this.log.warn({ ...rejected }, 'points older than the raw retention policy refused');
     if (points.length > 0) {

@@ -97,7 +97,10 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
       liveFeed.stop();
       // io.close() also closes the HTTP server; drop idle keep-alive sockets so the port frees at once.
       await new Promise<void>((resolve) => {
-        io.close(() => resolve());
+        io.close(() => resolve()).catch((err: unknown) => {
+          log.warn({ err }, 'socket.io close failed');
+          resolve();
+        });
         server.closeAllConnections();
       });
       await lineState.stop();

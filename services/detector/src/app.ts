@@ -53,11 +53,11 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
   const scorer = new Scorer({ batchMax: config.batchMax, batchWaitMs: config.batchWaitMs, metrics, logger });
   const registry = new ModelRegistry({ modelsDir: config.modelsDir, loadModel: deps.loadModel ?? loadOnnxModel, logger });
   const scoreBacklogMax = config.batchMax * SCORE_BACKLOG_MAX_BATCHES;
-  // The publish path is the ingest's broker link; the indirection lets the publisher and dead-letterer exist first.
-  let ingest: MqttIngest | undefined;
-  const publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }) => ingest?.publish(topic, payload, opts);
+  // The publish path is the ingest's broker link; the closure lets the publisher and dead-letterer exist first
+  // (nothing publishes before start(), by which time `ingest` exists).
+  const publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }) => ingest.publish(topic, payload, opts);
   const deadLetters = new DeadLetterer({ logger: logger.child({ module: 'dead-letter' }), metrics, publish, service: 'detector' });
-  ingest = new MqttIngest({
+  const ingest: MqttIngest = new MqttIngest({
     config,
     bus,
     deadLetters,

@@ -148,6 +148,6 @@ export class ModelRegistry {
     const models = await Promise.all([...this.files.values()].map((e) => e.promise));
     this.files.clear();
     this.sets.clear();
-    await Promise.all(models.map((m) => m?.release().catch((err: unknown) => this.logger.warn({ err }, 'model release failed'))));
+    await Promise.all(models.flatMap((m) => (m ? [m.release().catch((err: unknown) => this.logger.warn({ err }, 'model release failed'))] : [])));
   }
 }

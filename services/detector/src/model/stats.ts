@@ -4,10 +4,13 @@
  * and Acklam's rational approximation of the normal quantile.
  */
 
+// The published Lanczos coefficients (Numerical Recipes' gammln), kept digit for digit as printed.
+/* eslint-disable no-loss-of-precision */
 const LANCZOS = [
   76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2,
   -0.5395239384953e-5,
 ];
+/* eslint-enable no-loss-of-precision */
 
 /** ln Γ(x) for x > 0. */
 export function lnGamma(x: number): number {
@@ -15,7 +18,7 @@ export function lnGamma(x: number): number {
   const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
   let ser = 1.000000000190015;
   for (const c of LANCZOS) ser += c / ++y;
-  return -tmp + Math.log((2.5066282746310005 * ser) / x);
+  return -tmp + Math.log((Math.sqrt(2 * Math.PI) * ser) / x);
 }
 
 const EPS = 1e-15;
