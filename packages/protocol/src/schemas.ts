@@ -154,11 +154,11 @@ export const AnomalySchema = z.object({
   seq: z.number().int().nonnegative(),
   score: z.number(),
   threshold: z.number(),
-  /** Hotelling T² and its limit. */
-  t2: z.number(),
+  /** Hotelling T² and its limit; null when the model does not report it (a bring-your-own model with only `score`). */
+  t2: z.number().nullable(),
   t2Limit: z.number().optional(),
-  /** Squared prediction error (Q) and its limit. */
-  spe: z.number(),
+  /** Squared prediction error (Q) and its limit; null when the model does not report it. */
+  spe: z.number().nullable(),
   speLimit: z.number().optional(),
   modelVersion: z.string(),
   severity: SeveritySchema,

@@ -76,8 +76,9 @@ export function scoreToPoint(s: ScorePoint): IPoint {
     fields: {
       score: s.score,
       threshold: s.threshold,
-      t2: s.t2,
-      spe: s.spe,
+      // A model without T²/SPE outputs leaves them out: line protocol has no null.
+      ...(s.t2 !== null ? { t2: s.t2 } : {}),
+      ...(s.spe !== null ? { spe: s.spe } : {}),
       anomalous: s.anomalous,
       health: s.health,
       seq: Math.trunc(s.seq),
@@ -92,11 +93,11 @@ export function anomalyToPoint(a: Anomaly): IPoint {
     seq: Math.trunc(a.seq),
     score: a.score,
     threshold: a.threshold,
-    t2: a.t2,
-    spe: a.spe,
     model_version: a.modelVersion,
     contributors: JSON.stringify(a.contributors),
   };
+  if (a.t2 !== null) fields.t2 = a.t2;
+  if (a.spe !== null) fields.spe = a.spe;
   if (a.t2Limit !== undefined) fields.t2_limit = a.t2Limit;
   if (a.speLimit !== undefined) fields.spe_limit = a.speLimit;
   if (a.context) fields.context = JSON.stringify(a.context);
@@ -119,6 +120,11 @@ function str(row: InfluxRow, key: string): string | undefined {
 function num(row: InfluxRow, key: string): number {
   const v = row[key];
   return typeof v === 'number' ? v : Number.NaN;
+}
+
+function nullableNum(row: InfluxRow, key: string): number | null {
+  const v = row[key];
+  return typeof v === 'number' ? v : null;
 }
 
 export function rowToReading(row: InfluxRow, sensorPrefix = '', seqColumn = 'seq'): ReadingRow {
@@ -149,8 +155,8 @@ export function rowToScore(row: InfluxRow, bucketed: boolean): ScoreRow {
     ts: row.time.getTime(),
     score,
     threshold,
-    t2: num(row, 't2'),
-    spe: num(row, 'spe'),
+    t2: nullableNum(row, 't2'),
+    spe: nullableNum(row, 'spe'),
     // A bucket has no single decision; it counts as anomalous when its worst score crosses its threshold.
     anomalous: bucketed ? score > threshold : row.anomalous === true,
     health: (str(row, 'health') ?? 'OK') as Health,
@@ -170,9 +176,9 @@ export function rowToAnomaly(row: InfluxRow): Anomaly {
     seq: num(row, 'seq'),
     score: num(row, 'score'),
     threshold: num(row, 'threshold'),
-    t2: num(row, 't2'),
+    t2: nullableNum(row, 't2'),
     ...(typeof t2Limit === 'number' ? { t2Limit } : {}),
-    spe: num(row, 'spe'),
+    spe: nullableNum(row, 'spe'),
     ...(typeof speLimit === 'number' ? { speLimit } : {}),
     modelVersion: str(row, 'model_version') ?? '',
     severity: str(row, 'severity') === 'critical' ? 'critical' : 'warning',

@@ -20,8 +20,8 @@ interface ScoreDbRow {
   ts: number;
   score: number;
   threshold: number;
-  t2: number;
-  spe: number;
+  t2: number | null;
+  spe: number | null;
   anomalous?: number;
   health: string;
   model_version: string;

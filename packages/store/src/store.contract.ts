@@ -102,6 +102,22 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       expect(rows[0]?.anomalous).toBe(false);
     });
 
+    it('stores a score and an anomaly of a model without T²/SPE outputs, with those left null', async () => {
+      const at = 'byom-01';
+      const byomLine = `${line}b`;
+      const ts = t0 + 5_000;
+      await store.write({
+        readings: [],
+        scores: [{ ...score(3), line: byomLine, station: at, ts, t2: null, spe: null }],
+        anomalies: [{ ...anomaly(3, at), line: byomLine, ts, id: `${byomLine}/${at}/${ts}`, t2: null, spe: null }],
+      });
+      const [row] = await store.scores({ line: byomLine, station: at, from: t0, to: end });
+      expect(row).toMatchObject({ ts, t2: null, spe: null });
+      expect(row?.score).toBeCloseTo(0.45);
+      const [decision] = await store.anomalies({ line: byomLine, station: at });
+      expect(decision).toMatchObject({ id: `${byomLine}/${at}/${ts}`, t2: null, spe: null, t2Limit: 30 });
+    });
+
     it('aggregates readings and scores into buckets', async () => {
       const buckets = await store.readings({ ...range, bucketMs: 60_000 });
       expect(buckets.map((b) => b.ts)).toEqual([t0, t0 + 60_000]);

@@ -19,8 +19,9 @@ export interface ScorePoint {
   seq: number;
   score: number;
   threshold: number;
-  t2: number;
-  spe: number;
+  /** null when the model does not report it (a model with only a `score` output). */
+  t2: number | null;
+  spe: number | null;
   anomalous: boolean;
   health: Health;
   modelVersion: string;
@@ -80,8 +81,8 @@ export interface ScoreRow {
   ts: number;
   score: number;
   threshold: number;
-  t2: number;
-  spe: number;
+  t2: number | null;
+  spe: number | null;
   anomalous: boolean;
   health: Health;
   modelVersion: string;

@@ -139,6 +139,18 @@ describe('decide', () => {
     expect(a).toEqual(b);
   });
 
+  it('publishes a valid anomaly for a model that reports only a score (T² and SPE NaN become null)', () => {
+    let state = INITIAL_DECISION;
+    let last;
+    for (let i = 1; i <= 3; i++) {
+      last = decide(state, input(i, 2, { row: { score: 2, t2: Number.NaN, spe: Number.NaN } }), rules);
+      state = last.state;
+    }
+    const anomaly = last!.anomaly!;
+    expect(anomaly).toMatchObject({ t2: null, spe: null, score: 2 });
+    expect(AnomalySchema.safeParse(JSON.parse(JSON.stringify(anomaly))).success).toBe(true);
+  });
+
   it('carries context and replay onto the anomaly', () => {
     const out = run([2, 2, 2], { context: { lot: 'L1' }, replay: true });
     expect(out[2]!.anomaly).toMatchObject({ context: { lot: 'L1' }, replay: true });

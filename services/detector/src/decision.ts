@@ -57,6 +57,11 @@ export interface Decision {
   contributors: Contributor[];
 }
 
+/** A model with only a `score` output reports T² and SPE as NaN; messages and stores carry that as null. */
+export function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
 const SEVERITY_RANK: Record<Severity, number> = { warning: 1, critical: 2 };
 
 /**
@@ -139,9 +144,9 @@ export function decide(prev: DecisionState, input: DecisionInput, rules: Decisio
       seq: input.seq,
       score: row.score,
       threshold: model.threshold,
-      t2: row.t2,
+      t2: finiteOrNull(row.t2),
       ...(model.t2Limit !== undefined ? { t2Limit: model.t2Limit } : {}),
-      spe: row.spe,
+      spe: finiteOrNull(row.spe),
       ...(model.speLimit !== undefined ? { speLimit: model.speLimit } : {}),
       modelVersion: model.version,
       severity,

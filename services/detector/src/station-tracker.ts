@@ -1,6 +1,6 @@
 import type { Contributor, Health, StateMessage, StationMeta, StationStatus, Telemetry } from '@linewatch/protocol';
 import type { Logger } from 'pino';
-import { decide, INITIAL_DECISION, type DecisionState } from './decision.js';
+import { decide, finiteOrNull, INITIAL_DECISION, type DecisionState } from './decision.js';
 import type { DetectorEvents, EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
 import type { ModelRegistry, ResolvedModel } from './model-registry.js';
@@ -242,8 +242,8 @@ export class StationTracker {
     else if (d.contributors.length > 0) s.contributors = d.contributors;
     this.deps.bus.emit('score', {
       point: {
-        line: s.line, station: s.station, ts: t.ts, seq: t.seq, score: result.score, threshold: meta.threshold, t2: result.t2,
-        spe: result.spe, anomalous: d.anomalous, health: d.state.health, modelVersion: meta.version, replay: t.replay,
+        line: s.line, station: s.station, ts: t.ts, seq: t.seq, score: result.score, threshold: meta.threshold, t2: finiteOrNull(result.t2),
+        spe: finiteOrNull(result.spe), anomalous: d.anomalous, health: d.state.health, modelVersion: meta.version, replay: t.replay,
       },
     });
     if (d.anomaly) this.deps.bus.emit('anomaly', { anomaly: d.anomaly });
