@@ -8,12 +8,15 @@ export interface SubscribeJob {
   expect: number;
   /** Stop this long after the go signal whatever arrived. */
   maxMs: number;
+  /** Also parse each payload and measure receipt − ts (the publish time): the broker's own latency. */
+  latency?: boolean;
 }
 
 export interface SubscribeResult {
   received: number;
   firstAt: number;
   lastAt: number;
+  latencyMs?: { p50: number; p99: number; max: number };
 }
 
 export type SubscriberMessage = { type: 'ready' } | { type: 'done'; result: SubscribeResult } | { type: 'error'; message: string };
@@ -23,8 +26,10 @@ async function run(job: SubscribeJob): Promise<SubscribeResult> {
   const r: SubscribeResult = { received: 0, firstAt: 0, lastAt: 0 };
   let done: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (done = resolve));
-  client.on('message', () => {
+  const latencies: number[] = [];
+  client.on('message', (_topic, payload) => {
     const now = Date.now();
+    if (job.latency) latencies.push(now - (JSON.parse(payload.toString()) as { ts: number }).ts);
     if (r.received === 0) r.firstAt = now;
     r.received++;
     r.lastAt = now;
@@ -35,6 +40,11 @@ async function run(job: SubscribeJob): Promise<SubscribeResult> {
   setTimeout(done, job.maxMs).unref();
   await finished;
   await client.endAsync(true);
+  if (job.latency && latencies.length > 0) {
+    latencies.sort((a, b) => a - b);
+    const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+    r.latencyMs = { p50: at(50), p99: at(99), max: latencies.at(-1) ?? Number.NaN };
+  }
   return r;
 }
 

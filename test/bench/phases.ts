@@ -22,7 +22,7 @@ export interface BenchContext {
   detectorIds: string[];
 }
 
-export interface BareResult { published: number; received: number; lost: number; rate: number }
+export interface BareResult { published: number; received: number; lost: number; rate: number; latencyMs?: { p50: number; p99: number; max: number } }
 export interface LoadResult {
   mode: string;
   published: number;
@@ -36,6 +36,8 @@ export interface LoadResult {
   /** Worst latency per second of publish time after the warm-up, to tell steady delay from stalls. */
   /** From arrival at the detector to the decision, from its histogram (bucket upper bounds, ms). */
   decisionLatencyMs: { p50: number; p99: number };
+  /** From the snapshot's ts (its publish time) to its decision, from the detector's histogram (bucket upper bounds, ms). */
+  publishToDecisionMs: { p50: number; p99: number };
   latencyPerSecondMax: number[];
   rssMedianMiB: number;
   rssPeakMiB: number;
@@ -57,16 +59,20 @@ async function publish(job: PublishJob): Promise<PublishResult> {
 }
 
 /** Phase A: publisher process → Mosquitto → a bare QoS 1 subscriber process. */
-export async function runBare(ctx: BenchContext, run: number, count: number, maxMs: number): Promise<BareResult> {
-  const line = `bench-${ctx.stamp}-bare-r${run}`;
+export async function runBare(ctx: BenchContext, run: number, count: number, maxMs: number, rate: number | 'max' = 'max'): Promise<BareResult> {
+  const line = `bench-${ctx.stamp}-bare-r${run}-${rate}`;
+  const latency = rate !== 'max';
   const sub = forkWorker<SubscribeResult>('bare-subscriber.ts', {
-    url: ctx.mqttUrl, clientId: `${line}-sub`, filter: topics.all('telemetry', line), expect: count, maxMs: maxMs + 15_000,
+    url: ctx.mqttUrl, clientId: `${line}-sub`, filter: topics.all('telemetry', line), expect: count, maxMs: maxMs + 15_000, latency,
   } satisfies SubscribeJob, maxMs + 60_000);
   await sub.ready;
-  const pub = await publish({ url: ctx.mqttUrl, clientId: `${line}-pub`, line, copies: ctx.copies, rate: 'max', count, maxMs, window: ctx.window, seqStart: 0 });
+  const pub = await publish({ url: ctx.mqttUrl, clientId: `${line}-pub`, line, copies: ctx.copies, rate, count, maxMs, window: ctx.window, seqStart: 0 });
   const got = await sub.result;
   const secs = (got.lastAt - pub.firstPublishAt) / 1000;
-  return { published: pub.published, received: got.received, lost: pub.published - got.received, rate: round(got.received / secs, 0) };
+  return {
+    published: pub.published, received: got.received, lost: pub.published - got.received, rate: round(got.received / secs, 0),
+    ...(got.latencyMs ? { latencyMs: got.latencyMs } : {}),
+  };
 }
 
 /** Publishes the retained meta and state of a bench line, so the detector models every station from the start. */
@@ -133,6 +139,7 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
     for (const step of steps) {
       const before = await detectorMetrics(det.port);
       const decisionBefore = await detectorHistogram(det.port, 'linewatch_decision_latency_seconds');
+      const ageBefore = await detectorHistogram(det.port, 'linewatch_reading_age_at_decision_seconds');
       const written0 = before.get('linewatch_readings_written_total') ?? 0;
       const lat = statusLatency(ctx, line, Date.now());
       const rss = sampleRss(det.child.pid!, 500);
@@ -154,6 +161,7 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
       }
       await sleep(300); // the last statuses are in flight
       const decisionAfter = await detectorHistogram(det.port, 'linewatch_decision_latency_seconds');
+      const ageAfter = await detectorHistogram(det.port, 'linewatch_reading_age_at_decision_seconds');
       const latencies = lat.stop().sort((a, b) => a - b);
       const rssSamples = rss.stop().sort((a, b) => a - b);
       const diff = (k: string): number => (after.get(k) ?? 0) - (before.get(k) ?? 0);
@@ -173,6 +181,10 @@ export async function runPipeline(ctx: BenchContext, tag: string, statusMinInter
         decisionLatencyMs: {
           p50: bucketQuantile(decisionBefore, decisionAfter, 0.5) * 1000,
           p99: bucketQuantile(decisionBefore, decisionAfter, 0.99) * 1000,
+        },
+        publishToDecisionMs: {
+          p50: bucketQuantile(ageBefore, ageAfter, 0.5) * 1000,
+          p99: bucketQuantile(ageBefore, ageAfter, 0.99) * 1000,
         },
         latencyPerSecondMax: Array.from(lat.perSecondMax, (v) => v ?? 0),
         rssMedianMiB: round(percentile(rssSamples, 50)),

@@ -30,7 +30,7 @@ for (const u of [MQTT_URL, INFLUX_URL]) {
   if (new URL(u).hostname !== '127.0.0.1') throw new Error(`the bench only talks to 127.0.0.1, not ${u}`);
 }
 
-interface RunResult { bare: BareResult; latency: LoadResult; near: LoadResult; max: LoadResult; ratio: number; coldStartMs: number[] }
+interface RunResult { bare: BareResult; bareLatency: BareResult; latency: LoadResult; near: LoadResult; max: LoadResult; ratio: number; coldStartMs: number[] }
 
 /**
  * Ten snapshots per station at a low rate before measuring: the detector loads a station's model on its first
@@ -73,14 +73,15 @@ function table(rows: RunResult[]): string {
   };
   const lost = (f: (r: RunResult) => number): string => String(rows.reduce((a, r) => a + f(r), 0));
   const load = (name: string, f: (r: RunResult) => LoadResult): string =>
-    `| ${name} | ${m((r) => f(r).published)} | ${m((r) => f(r).rate)} | ${lost((r) => f(r).lost)} | ${m((r) => f(r).latency.p50)} | ${m((r) => f(r).latency.p99)} | ${m((r) => f(r).latency.max)} | ≤ ${m((r) => f(r).decisionLatencyMs.p50)} / ≤ ${m((r) => f(r).decisionLatencyMs.p99)} | ${m((r) => f(r).rssMedianMiB)} / ${m((r) => f(r).rssPeakMiB)} |`;
+    `| ${name} | ${m((r) => f(r).published)} | ${m((r) => f(r).rate)} | ${lost((r) => f(r).lost)} | ${m((r) => f(r).latency.p50)} | ${m((r) => f(r).latency.p99)} | ${m((r) => f(r).latency.max)} | ≤ ${m((r) => f(r).publishToDecisionMs.p50)} / ≤ ${m((r) => f(r).publishToDecisionMs.p99)} | ≤ ${m((r) => f(r).decisionLatencyMs.p50)} / ≤ ${m((r) => f(r).decisionLatencyMs.p99)} | ${m((r) => f(r).rssMedianMiB)} / ${m((r) => f(r).rssPeakMiB)} |`;
   return [
     `Medians of ${rows.length} run(s); "lost" is summed over all runs.`,
     '',
-    '| phase | snapshots | sustained /s | lost | p50 ms | p99 ms | max ms | in detector p50 / p99 ms | detector RSS MiB (median / peak) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| A: bare broker, max | ${m((r) => r.bare.published)} | ${m((r) => r.bare.rate)} | ${lost((r) => r.bare.lost)} | – | – | – | – | – |`,
-    load(`B1: pipeline, ${P.latRate}/s (status every decision)`, (r) => r.latency),
+    '| phase | snapshots | sustained /s | lost | status p50 ms | status p99 ms | status max ms | publish→decision p50 / p99 ms | in detector p50 / p99 ms | detector RSS MiB (median / peak) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| A: bare broker, max | ${m((r) => r.bare.published)} | ${m((r) => r.bare.rate)} | ${lost((r) => r.bare.lost)} | – | – | – | – | – | – |`,
+    `| A1: bare broker, ${P.latRate}/s | ${m((r) => r.bareLatency.published)} | ${m((r) => r.bareLatency.rate)} | ${lost((r) => r.bareLatency.lost)} | – | – | – | ${m((r) => r.bareLatency.latencyMs?.p50 ?? Number.NaN)} / ${m((r) => r.bareLatency.latencyMs?.p99 ?? Number.NaN)} (publish → received) | – | – |`,
+    load(`B1: pipeline, ${P.latRate}/s`, (r) => r.latency),
     load(`B3: pipeline, ${P.nearRate}/s`, (r) => r.near),
     load('B2: pipeline, max', (r) => r.max),
     '',
@@ -112,8 +113,11 @@ async function main(): Promise<void> {
       console.error(`run ${run}/${runs}: A bare broker`);
       const bare = await runBare(ctx, run, P.bareCount, P.maxMs);
       console.error(`  bare ${JSON.stringify(bare)}`);
-      console.error(`run ${run}/${runs}: B1 pipeline at ${P.latRate}/s, status per decision`);
-      const [warmLat, latency] = await runPipeline(ctx, `lat-r${run}`, 0, [
+      console.error(`run ${run}/${runs}: A1 bare broker at ${P.latRate}/s (latency)`);
+      const bareLatency = await runBare(ctx, run, P.latRate * P.latSecs, P.latSecs * 1000 + 10_000, P.latRate);
+      console.error(`  bare ${JSON.stringify(bareLatency)}`);
+      console.error(`run ${run}/${runs}: B1 pipeline at ${P.latRate}/s`);
+      const [warmLat, latency] = await runPipeline(ctx, `lat-r${run}`, 250, [
         WARM_UP,
         { rate: P.latRate, count: P.latRate * P.latSecs, maxMs: P.latSecs * 1000 + 10_000 },
       ]);
@@ -125,7 +129,7 @@ async function main(): Promise<void> {
         { rate: 'max', count: P.maxCount, maxMs: P.maxMs },
       ]);
       console.error(`  ${JSON.stringify(near)}\n  ${JSON.stringify(max)}`);
-      rows.push({ bare, latency: latency!, near: near!, max: max!, ratio: max!.rate / bare.rate, coldStartMs: [coldStartMs(warmLat!), coldStartMs(warmMax!)] });
+      rows.push({ bare, bareLatency, latency: latency!, near: near!, max: max!, ratio: max!.rate / bare.rate, coldStartMs: [coldStartMs(warmLat!), coldStartMs(warmMax!)] });
     }
   } finally {
     await cleanup(ctx);
@@ -133,9 +137,11 @@ async function main(): Promise<void> {
   if (rows.length === 0) return;
 
   const md = table(rows);
-  const lostTotal = rows.reduce((a, r) => a + r.bare.lost + r.latency.lost + r.near.lost + r.max.lost, 0);
+  const lostTotal = rows.reduce((a, r) => a + r.bare.lost + r.bareLatency.lost + r.latency.lost + r.near.lost + r.max.lost, 0);
   const ratio = median(rows.map((r) => r.ratio));
-  const p99 = median(rows.map((r) => r.latency.latency.p99));
+  // The issue's measure: publish → decision, from the detector's histogram of (decision time − snapshot ts),
+  // read as the bucket's upper bound so a 'met' is never flattering.
+  const p99 = median(rows.map((r) => r.latency.publishToDecisionMs.p99));
   const targets = { ratioMet: ratio >= TARGETS.ratio, p99Met: p99 < TARGETS.p99Ms, nothingLost: lostTotal === 0 };
   const out = {
     when: new Date(started).toISOString(), quick, runs, params: P, targets: { ...TARGETS, ...targets },
@@ -146,7 +152,7 @@ async function main(): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(md);
-  console.log(`\nTargets: ratio ≥ ${TARGETS.ratio * 100} %: ${targets.ratioMet ? 'met' : 'MISSED'}; p99 < ${TARGETS.p99Ms} ms at ${P.latRate}/s: ${targets.p99Met ? 'met' : 'MISSED'}; nothing lost: ${targets.nothingLost ? 'met' : 'MISSED'}`);
+  console.log(`\nTargets: ratio ≥ ${TARGETS.ratio * 100} %: ${targets.ratioMet ? 'met' : 'MISSED'}; publish→decision p99 < ${TARGETS.p99Ms} ms at ${P.latRate}/s: ${targets.p99Met ? 'met' : 'MISSED'}; nothing lost: ${targets.nothingLost ? 'met' : 'MISSED'}`);
   console.log(`(${out.durationS} s; JSON in ${path.relative(REPO_ROOT, file)})`);
 }
 

@@ -2,6 +2,9 @@ import prom from 'prom-client';
 
 /** Plain-number view of the flow counters; `received = valid + deadLettered + skippedPartition + ignored`, and
  *  `readingsAccepted = readingsWritten + readingsBuffered + readingsDropped` once writes settle. */
+/** Fine enough to read a p99 near 20 ms; coarse beyond a second, where only "falling behind" matters. */
+const LATENCY_BUCKETS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 export interface DetectorStats {
   received: number;
   valid: number;
@@ -73,7 +76,13 @@ export class DetectorMetrics {
   readonly decisionSeconds = new prom.Histogram({
     name: 'linewatch_decision_latency_seconds',
     help: 'From a snapshot arriving from the broker to its decision (queueing, model choice, batched scoring)',
-    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly readingAgeSeconds = new prom.Histogram({
+    name: 'linewatch_reading_age_at_decision_seconds',
+    help: "From a snapshot's own timestamp (ts, set by the tool or gateway) to its decision: end-to-end lag, plus any clock skew",
+    buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly writeSeconds = new prom.Histogram({

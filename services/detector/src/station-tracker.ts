@@ -222,7 +222,10 @@ export class StationTracker {
 
   private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error, receivedAt: number): void {
     if (result instanceof Error) return;
-    this.deps.metrics.decisionSeconds.observe((this.now() - receivedAt) / 1000);
+    const decidedAt = this.now();
+    this.deps.metrics.decisionSeconds.observe((decidedAt - receivedAt) / 1000);
+    // Replays carry original or shifted timestamps: their age says nothing about this pipeline.
+    if (!t.replay) this.deps.metrics.readingAgeSeconds.observe(Math.max(0, decidedAt - t.ts) / 1000);
     const meta = resolved.model.meta;
     const d = decide(
       s.decision,
