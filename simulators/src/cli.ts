@@ -4,6 +4,7 @@
  * @example
  * npm run sim -- --mqtt mqtt://127.0.0.1:1883 --scenario simulators/scenarios/demo.yaml --seed 1 --rate 10 --duration 60 --fast
  */
+import { utimesSync, writeFileSync } from 'node:fs';
 import pino from 'pino';
 import { loadSimConfig } from './config.js';
 import { DEFAULT_LINE, type LineDef } from './line.js';
@@ -49,12 +50,33 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   const began = Date.now();
   await runner.start();
+  if (config.heartbeatFile) startHeartbeat(config.heartbeatFile, runner);
   await runner.done();
   if (stopping) return;
   await runner.stop();
   const seconds = (Date.now() - began) / 1000;
   logger.info({ ...runner.stats, seconds, perSecond: Math.round(runner.stats.published / seconds) }, 'run complete');
   process.exit(runner.stats.publishErrors > 0 ? 2 : 0);
+}
+
+/**
+ * Touches `file` every 5 s while the runner keeps publishing, so a healthcheck can tell a simulator that runs
+ * from one that is alive but stuck (broker gone, loop stalled).
+ */
+function startHeartbeat(file: string, runner: SimulatorRunner): void {
+  let last = -1;
+  const beat = () => {
+    if (runner.stats.published === last) return;
+    last = runner.stats.published;
+    const now = new Date();
+    try {
+      utimesSync(file, now, now);
+    } catch {
+      writeFileSync(file, '');
+    }
+  };
+  beat();
+  setInterval(beat, 5_000).unref();
 }
 
 main().catch((err: unknown) => {

@@ -22,6 +22,8 @@ export const SimConfigSchema = z.object({
   startTs: z.coerce.number().int().nonnegative().optional(),
   /** MQTT client id (--client-id, MQTT_CLIENT_ID). */
   clientId: z.string().min(1).max(64).default('linewatch-sim'),
+  /** File touched every few seconds while messages are being published, for a container healthcheck (--heartbeat-file, SIM_HEARTBEAT_FILE). */
+  heartbeatFile: z.string().min(1).optional(),
   /** Broker user (MQTT_USERNAME only: secrets stay off the command line); never logged. */
   mqttUsername: z.string().optional(),
   /** Broker password (MQTT_PASSWORD only); never logged. */
@@ -42,6 +44,7 @@ const FLAGS = {
   start: ['startTs', 'SIM_START'],
   'client-id': ['clientId', 'MQTT_CLIENT_ID'],
   'log-level': ['logLevel', 'LOG_LEVEL'],
+  'heartbeat-file': ['heartbeatFile', 'SIM_HEARTBEAT_FILE'],
 } as const;
 
 /** Parses flags over env; throws one Error listing every problem. */
