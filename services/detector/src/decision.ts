@@ -1,4 +1,5 @@
-import type { Anomaly, Contributor, EquipmentState, ModelMetadata, ProcessContext, Severity } from '@linewatch/protocol';
+import type { Anomaly, Contributor, EquipmentState, ModelMetadata, Severity } from '@linewatch/protocol';
+import type { ReadingPoint } from '@linewatch/store';
 import type { ScoredRow } from './model/types.js';
 
 /** The model-driven part of a station's health; OFFLINE, DATA_QUALITY and UNMODELLED are overlays the tracker adds. */
@@ -22,15 +23,8 @@ export const INITIAL_DECISION: DecisionState = Object.freeze({
   episodeSeverity: null,
 }) as DecisionState;
 
-export interface DecisionInput {
-  line: string;
-  station: string;
-  ts: number;
-  seq: number;
-  /** Raw sensor values of the snapshot, by name. */
-  values: Record<string, number>;
-  context?: ProcessContext | undefined;
-  replay?: boolean | undefined;
+/** The snapshot as stored (line, station, ts, seq, raw values by sensor, context, replay), plus its score. */
+export interface DecisionInput extends ReadingPoint {
   row: ScoredRow;
   model: Pick<ModelMetadata, 'features' | 'mean' | 'std' | 'threshold' | 'version' | 't2Limit' | 'speLimit'>;
   /** Latest known equipment state; undefined (never reported) counts as productive. */
