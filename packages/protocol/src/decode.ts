@@ -1,5 +1,8 @@
 import type { z } from 'zod';
 
+/** One strict decoder for every payload: a TextDecoder per message would be garbage on the hot path. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /**
@@ -13,7 +16,7 @@ export function decodePayload<S extends z.ZodType>(payload: Uint8Array, schema: 
   if (payload.byteLength > maxBytes) return { ok: false, reason: `payload too large: ${payload.byteLength} bytes > ${maxBytes}` };
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    text = UTF8.decode(payload);
   } catch {
     return { ok: false, reason: 'payload is not valid UTF-8' };
   }
