@@ -44,6 +44,33 @@ CREATE INDEX IF NOT EXISTS anomaly_station_ts ON anomaly (line, station, ts);
 CREATE INDEX IF NOT EXISTS anomaly_ts ON anomaly (ts);
 `;
 
+/**
+ * Databases made before T² and SPE became nullable (a model may report only a score) have them NOT NULL, and
+ * CREATE TABLE IF NOT EXISTS leaves an existing table as it is: rebuild it once, keeping its rows.
+ */
+export const MIGRATE_SCORE_NULLABLE_STATS = `
+CREATE TABLE score_v2 (
+  line TEXT NOT NULL,
+  station TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  score REAL NOT NULL,
+  threshold REAL NOT NULL,
+  t2 REAL,
+  spe REAL,
+  anomalous INTEGER NOT NULL,
+  health TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  replay INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (line, station, ts)
+) WITHOUT ROWID;
+INSERT INTO score_v2 (line, station, ts, seq, score, threshold, t2, spe, anomalous, health, model_version, replay)
+  SELECT line, station, ts, seq, score, threshold, t2, spe, anomalous, health, model_version, replay FROM score;
+DROP TABLE score;
+ALTER TABLE score_v2 RENAME TO score;
+CREATE INDEX IF NOT EXISTS score_ts ON score (ts);
+`;
+
 export const INSERT_READING = `INSERT OR REPLACE INTO reading (line, station, ts, seq, sensor_values, context, replay)
   VALUES (@line, @station, @ts, @seq, @values, @context, @replay)`;
 

@@ -35,6 +35,26 @@ describe('SqliteStore', () => {
     await second.close();
   });
 
+  it('migrates a score table made when T² and SPE were NOT NULL, keeping its rows', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lw-store-'));
+    dirs.push(dir);
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE score (line TEXT NOT NULL, station TEXT NOT NULL, ts INTEGER NOT NULL, seq INTEGER NOT NULL,
+      score REAL NOT NULL, threshold REAL NOT NULL, t2 REAL NOT NULL, spe REAL NOT NULL, anomalous INTEGER NOT NULL,
+      health TEXT NOT NULL, model_version TEXT NOT NULL, replay INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (line, station, ts)) WITHOUT ROWID`);
+    const ts = Date.now();
+    old.prepare(`INSERT INTO score VALUES ('fab1', 'etch-01', ?, 1, 0.5, 1, 3, 0.2, 0, 'OK', 'etch@1', 0)`).run(ts);
+    old.close();
+    const store = new SqliteStore({ path }, logger);
+    await store.init();
+    const base = { line: 'fab1', station: 'etch-01', seq: 2, score: 2, threshold: 1, anomalous: true, health: 'ALARM' as const, modelVersion: 'byom@1' };
+    await store.write({ readings: [], scores: [{ ...base, ts: ts + 1, t2: null, spe: null }], anomalies: [] });
+    const rows = await store.scores({ line: 'fab1', station: 'etch-01', from: ts, to: ts + 2 });
+    expect(rows.map((r) => [r.t2, r.spe])).toEqual([[3, 0.2], [null, null]]);
+    await store.close();
+  });
+
   it('prunes rows older than the retention at init and on demand', async () => {
     const store = new SqliteStore({ path: ':memory:', retentionMs: 60_000 }, logger);
     await store.init();

@@ -55,6 +55,11 @@ export class SqliteStore implements Store {
         // The detector writes and the API reads the same file; wait for the writer rather than fail.
         db.pragma('busy_timeout = 5000');
         db.exec(sql.SCHEMA);
+        const t2 = (db.pragma('table_info(score)') as { name: string; notnull: number }[]).find((c) => c.name === 't2');
+        if (t2?.notnull === 1) {
+          db.transaction(() => db.exec(sql.MIGRATE_SCORE_NULLABLE_STATS))();
+          this.log.info('score table migrated: t2 and spe may now be null');
+        }
         this.db = db;
       } catch (err) {
         throw new Error(`cannot open SQLite store at ${this.config.path}`, { cause: err });

@@ -1,10 +1,10 @@
 import prom from 'prom-client';
 
-/** Plain-number view of the flow counters; `received = valid + deadLettered + skippedPartition + ignored`, and
- *  `readingsAccepted = readingsWritten + readingsBuffered + readingsDropped` once writes settle. */
 /** Fine enough to read a p99 near 20 ms; coarse beyond a second, where only "falling behind" matters. */
 const LATENCY_BUCKETS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Plain-number view of the flow counters; `received = valid + deadLettered + skippedPartition + ignored`, and
+ *  `readingsAccepted = readingsWritten + readingsBuffered + readingsDropped` once writes settle. */
 export interface DetectorStats {
   received: number;
   valid: number;
@@ -61,7 +61,7 @@ export class DetectorMetrics {
   readonly seqMissing = this.c('linewatch_seq_missing_total', 'Sequence numbers skipped (gap sizes summed)');
   readonly unscored = this.c('linewatch_unscored_readings_total', 'Readings stored without a score', ['reason']);
   readonly scoreErrors = this.c('linewatch_score_errors_total', 'Snapshots whose model run failed');
-  readonly handlerErrors = this.c('linewatch_handler_errors_total', 'Event handlers that threw (event dropped)', ['event']);
+  readonly handlerErrors = this.c('linewatch_handler_errors_total', 'Handlers that threw: an MQTT message is then dead-lettered, an internal event is dropped', ['event']);
   readonly statusPublished = this.c('linewatch_status_published_total', 'Status messages published');
 
   readonly writeBuffer = new prom.Gauge({ name: 'linewatch_write_buffer_points', help: 'Points waiting for the store', registers: [this.registry] });

@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest';
 import { redactUrl } from '@linewatch/protocol';
-import { stableHash } from './mqtt-ingest.js';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadDetectorConfig } from './config.js';
+import { DeadLetterer } from './dead-letter.js';
+import { EventBus } from './event-bus.js';
+import { DetectorMetrics } from './metrics.js';
+import { MqttIngest, stableHash } from './mqtt-ingest.js';
 
 describe('stableHash', () => {
   it('is the FNV-1a 32-bit hash (stable across processes)', () => {
@@ -21,5 +26,35 @@ describe('redactUrl', () => {
     expect(redactUrl('mqtt://user:secret@broker:1883')).not.toContain('secret');
     expect(redactUrl('mqtt://user:secret@broker:1883')).not.toContain('user');
     expect(redactUrl('mqtt://broker:1883')).toBe('mqtt://broker:1883');
+  });
+});
+
+describe('MqttIngest dispatch', () => {
+  it('dead-letters a message whose handler throws, once, and keeps the counts balanced', () => {
+    const logger = pino({ level: 'silent' });
+    const metrics = new DetectorMetrics();
+    const published: { topic: string; payload: string }[] = [];
+    // The fault: a config read that throws mid-dispatch, standing in for any bug in a handler.
+    const config = Object.defineProperty({ ...loadDetectorConfig({}) }, 'maxPayloadBytes', {
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    const ingest = new MqttIngest({
+      config,
+      bus: new EventBus(logger, metrics),
+      deadLetters: new DeadLetterer({ logger, metrics, publish: (topic, payload) => published.push({ topic, payload }), service: 'detector' }),
+      metrics,
+      logger,
+      backpressure: () => false,
+      waitForRoom: async () => undefined,
+    });
+    const acked: (Error | undefined)[] = [];
+    const onPublish = (ingest as unknown as { onPublish: (t: string, p: Buffer, done: (err?: Error) => void) => void }).onPublish.bind(ingest);
+    onPublish('linewatch/v1/fab1/etch-01/telemetry', Buffer.from('{"ts":1,"seq":0,"values":{"a":1}}'), (err) => acked.push(err));
+    expect(acked).toEqual([undefined]);
+    expect(metrics.stats).toMatchObject({ received: 1, valid: 0, deadLettered: 1, handlerErrors: 1 });
+    expect(published).toHaveLength(1);
+    expect(JSON.parse(published[0]!.payload)).toMatchObject({ topic: 'linewatch/v1/fab1/etch-01/telemetry', reason: 'handler error: boom' });
   });
 });

@@ -35,6 +35,7 @@ describe('Scorer', () => {
     const waiting = scorer.waitForBacklogBelow(3).then(() => (woken = true));
     await tick();
     expect(model.calls).toEqual([4]); // one batch of batchMax, the rest chained behind it
+    expect(woken).toBe(false);
     model.openNext();
     await tick();
     await tick();

@@ -183,3 +183,45 @@ describe('StoreWriter and points a store refuses', () => {
     expect(metrics.stats).toMatchObject({ readingsWritten: 0, readingsDropped: 4 });
   });
 });
+
+describe('StoreWriter shutdown deadline', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  function writerOn(store: Pick<Store, 'write'>) {
+    const metrics = new DetectorMetrics();
+    const writer = new StoreWriter({
+      store: store as unknown as Store,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      options: { batchMax: 10, flushMs: 250, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000, stopTimeoutMs: 500 },
+    });
+    writer.start();
+    return { writer, metrics };
+  }
+
+  it('also bounds a write that stop() starts itself', async () => {
+    const { writer, metrics } = writerOn({ write: () => new Promise<void>(() => undefined) });
+    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
+    // Nothing is in flight yet (the flush timer has not fired): stop() writes the buffer itself.
+    let stopped = false;
+    const stopping = writer.stop().then(() => (stopped = true));
+    await vi.advanceTimersByTimeAsync(499);
+    expect(stopped).toBe(false);
+    await vi.advanceTimersByTimeAsync(2);
+    await stopping;
+    expect(metrics.stats).toMatchObject({ readingsWritten: 0, readingsDropped: 4, readingsBuffered: 0 });
+  });
+
+  it('does not also count as written an abandoned write that lands after the deadline', async () => {
+    let land: () => void = () => undefined;
+    const { writer, metrics } = writerOn({ write: () => new Promise<void>((resolve) => (land = resolve)) });
+    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
+    const stopping = writer.stop();
+    await vi.advanceTimersByTimeAsync(501);
+    await stopping;
+    land();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(metrics.stats).toMatchObject({ readingsAccepted: 4, readingsWritten: 0, readingsDropped: 4 });
+  });
+});

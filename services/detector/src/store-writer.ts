@@ -28,6 +28,8 @@ export class StoreWriter {
   private anomalies: Anomaly[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
+  /** Set at the shutdown deadline: a write still in flight then is already counted as dropped. */
+  private abandoned = false;
   private failures = 0;
   private stopping = false;
   private lastWriteOk = true;
@@ -90,22 +92,26 @@ export class StoreWriter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const deadline = Date.now() + (this.deps.options.stopTimeoutMs ?? 10_000);
+    const remaining = (): number => Math.max(0, deadline - Date.now());
     while (this.size > 0 || this.writing) {
-      if (this.writing) {
-        const inFlight = this.writing;
-        const finished = await Promise.race([inFlight.then(() => true), sleep(Math.max(0, deadline - Date.now())).then(() => false)]);
-        if (finished) continue;
-        // A store that hangs must not hold shutdown past its deadline (an orchestrator kills us soon after).
-        // Its points count as dropped even if that write lands later: better counted twice than lost uncounted.
+      if (!this.writing) {
+        if (remaining() === 0) {
+          this.drop(this.size, 'store unavailable at shutdown');
+          break;
+        }
+        this.writing = this.writeOnce().then(async (ok) => {
+          if (!ok) await sleep(Math.min(this.backoffMs(), remaining()));
+          this.writing = undefined;
+        });
+      }
+      // Every write, ours or one already running, is raced against the deadline: a store that hangs must not
+      // hold shutdown past it (an orchestrator kills us soon after).
+      if (!(await finishesBefore(this.writing, remaining()))) {
+        // The write in flight is abandoned: its points count as dropped now, and not as written if it lands later.
+        this.abandoned = true;
         this.drop(this.size, 'store write still in flight at the shutdown deadline');
         break;
       }
-      if (Date.now() > deadline) {
-        this.drop(this.size, 'store unavailable at shutdown');
-        break;
-      }
-      const ok = await this.writeOnce();
-      if (!ok) await sleep(Math.min(this.backoffMs(), Math.max(0, deadline - Date.now())));
     }
     this.updateGauge();
   }
@@ -179,6 +185,7 @@ export class StoreWriter {
       return false;
     }
     end();
+    if (this.abandoned) return true;
     if (this.failures > 0) this.logger.info({ failures: this.failures }, 'store write recovered');
     this.failures = 0;
     this.lastWriteOk = true;
@@ -238,4 +245,15 @@ export class StoreWriter {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** True when `work` settles within `ms`; the timer is cleared either way, so it never holds the process open. */
+async function finishesBefore(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
