@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApi, loadApiConfig, type Api } from '@linewatch/api';
 import { createDetector, loadDetectorConfig, type Detector } from '@linewatch/detector';
 import { DEFAULT_LINE, DEFAULT_SCENARIO, LineSimulator, SimulatorRunner, type LineDef, type Scenario } from '@linewatch/simulators';
-import { createStore, type Store } from '@linewatch/store';
+import { createStore, type Store, type StoreConfig } from '@linewatch/store';
 import type { Logger } from 'pino';
 import { EmbeddedBroker } from './embedded-broker.js';
 
@@ -14,9 +13,8 @@ export interface LineOptions {
   /** External broker; unset runs the embedded aedes broker on `mqttPort`. */
   mqttUrl?: string | undefined;
   mqttPort: number;
-  /** External InfluxDB; unset uses the embedded SQLite store at `sqlitePath`. */
-  influx?: { url: string; database: string; username?: string; password?: string } | undefined;
-  sqlitePath: string;
+  /** InfluxDB when `store.influx` is set, else the embedded SQLite store at `store.sqlitePath`. */
+  store: StoreConfig;
   httpHost: string;
   httpPort: number;
   /** Detector /metrics port; -1 disables, 0 picks a free one. */
@@ -67,8 +65,7 @@ export async function startLine(opts: LineOptions): Promise<RunningLine> {
       stops.push({ name: 'broker', stop: () => broker.stop() });
       mqttUrl = broker.url;
     }
-    if (!opts.influx) mkdirSync(path.dirname(path.resolve(opts.sqlitePath)), { recursive: true });
-    const store = createStore({ ...(opts.influx ? { influx: opts.influx } : {}), sqlitePath: opts.sqlitePath }, log.child({ module: 'store' }));
+    const store = createStore(opts.store, log.child({ module: 'store' }));
     await store.init();
     stops.push({ name: 'store', stop: () => store.close() });
 

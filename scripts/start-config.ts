@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
+import { StoreEnvSchema, storeConfigFromEnv, type StoreConfig } from '@linewatch/store';
 import { z } from 'zod';
 
 /** `npm start` settings. Every key has a default, so a first run needs none. */
@@ -8,16 +8,9 @@ const StartEnvSchema = z.object({
   MQTT_URL: MqttUrlSchema.optional(),
   /** Port of the embedded broker, for outside MQTT clients; a busy port falls back to a free one. */
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1883),
-  /** External InfluxDB 1.x (e.g. http://127.0.0.1:8086); unset uses the embedded SQLite store. */
-  INFLUX_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** InfluxDB database. */
-  INFLUX_DATABASE: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('linewatch'),
-  /** InfluxDB user; never logged. */
-  INFLUX_USERNAME: z.string().optional(),
-  /** InfluxDB password; never logged. */
-  INFLUX_PASSWORD: z.string().optional(),
-  /** SQLite file of the embedded store. */
-  SQLITE_PATH: z.string().min(1).default('.data/linewatch.db'),
+  // The store's keys: INFLUX_URL (unset runs the embedded SQLite store), INFLUX_DATABASE, INFLUX_USERNAME,
+  // INFLUX_PASSWORD, SQLITE_PATH.
+  ...StoreEnvSchema.shape,
   /** Interface the API and dashboard bind to. */
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Port of the API and dashboard. */
@@ -37,10 +30,10 @@ const StartEnvSchema = z.object({
   /** pino level. */
   LOG_LEVEL: LogLevelSchema.default('info'),
 });
-export type StartConfig = Readonly<z.infer<typeof StartEnvSchema>>;
+export type StartConfig = Readonly<z.infer<typeof StartEnvSchema>> & { store: StoreConfig };
 
 /** Parses env (empty strings are unset); throws one Error listing every problem. */
 export function loadStartConfig(env: NodeJS.ProcessEnv, root: string): StartConfig {
   const config = parseEnv(StartEnvSchema, env, 'npm start');
-  return Object.freeze({ ...config, SQLITE_PATH: path.resolve(root, config.SQLITE_PATH) });
+  return Object.freeze({ ...config, store: storeConfigFromEnv(config, root) });
 }

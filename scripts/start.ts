@@ -27,15 +27,7 @@ async function main(): Promise<void> {
   const line = await startLine({
     mqttUrl: config.MQTT_URL,
     mqttPort: config.MQTT_PORT,
-    influx: config.INFLUX_URL
-      ? {
-          url: config.INFLUX_URL,
-          database: config.INFLUX_DATABASE,
-          ...(config.INFLUX_USERNAME ? { username: config.INFLUX_USERNAME } : {}),
-          ...(config.INFLUX_PASSWORD ? { password: config.INFLUX_PASSWORD } : {}),
-        }
-      : undefined,
-    sqlitePath: config.SQLITE_PATH,
+    store: config.store,
     httpHost: config.HOST,
     httpPort: config.PORT,
     detectorHttpPort: config.DETECTOR_HTTP_PORT,
@@ -47,7 +39,7 @@ async function main(): Promise<void> {
     env: process.env,
     logger,
   });
-  const storeName = config.INFLUX_URL ? `InfluxDB ${redactUrl(config.INFLUX_URL)}` : `SQLite ${config.SQLITE_PATH}`;
+  const storeName = config.INFLUX_URL ? `InfluxDB ${redactUrl(config.INFLUX_URL)}` : `SQLite ${config.store.sqlitePath}`;
   process.stdout.write(
     `\n  linewatch is running: ${line.url}\n  broker ${redactUrl(line.mqttUrl)} · store ${storeName} · ${config.SIMULATE === 'true' ? `simulated line ${config.LINE}` : 'no simulator'}\n  Ctrl-C stops everything.\n\n`,
   );

@@ -31,7 +31,7 @@ describe.skipIf(!ok)("npm start's line in Chromium", () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     line = await startLine({
       mqttPort: 0,
-      sqlitePath: path.join(tmp, 'linewatch.db'),
+      store: { sqlitePath: path.join(tmp, 'linewatch.db') },
       httpHost: '127.0.0.1',
       httpPort: 0,
       detectorHttpPort: -1,

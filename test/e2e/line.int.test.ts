@@ -42,8 +42,7 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
     line = await startLine({
       mqttUrl: TEST_MQTT_URL,
       mqttPort: 0,
-      influx: { url: TEST_INFLUX_URL, database },
-      sqlitePath: ':memory:',
+      store: { influx: { url: TEST_INFLUX_URL, database }, sqlitePath: ':memory:' },
       httpHost: '127.0.0.1',
       httpPort: 0,
       detectorHttpPort: 0,

@@ -16,21 +16,7 @@ CREATE TABLE IF NOT EXISTS reading (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS reading_ts ON reading (ts);
 
-CREATE TABLE IF NOT EXISTS score (
-  line TEXT NOT NULL,
-  station TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  seq INTEGER NOT NULL,
-  score REAL NOT NULL,
-  threshold REAL NOT NULL,
-  t2 REAL,
-  spe REAL,
-  anomalous INTEGER NOT NULL,
-  health TEXT NOT NULL,
-  model_version TEXT NOT NULL,
-  replay INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (line, station, ts)
-) WITHOUT ROWID;
+${scoreTable('score')}
 CREATE INDEX IF NOT EXISTS score_ts ON score (ts);
 
 CREATE TABLE IF NOT EXISTS anomaly (
@@ -44,12 +30,9 @@ CREATE INDEX IF NOT EXISTS anomaly_station_ts ON anomaly (line, station, ts);
 CREATE INDEX IF NOT EXISTS anomaly_ts ON anomaly (ts);
 `;
 
-/**
- * Databases made before T² and SPE became nullable (a model may report only a score) have them NOT NULL, and
- * CREATE TABLE IF NOT EXISTS leaves an existing table as it is: rebuild it once, keeping its rows.
- */
-export const MIGRATE_SCORE_NULLABLE_STATS = `
-CREATE TABLE score_v2 (
+/** The score table; a function (hoisted) so the migration below builds its replacement from the same definition. */
+function scoreTable(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
   line TEXT NOT NULL,
   station TEXT NOT NULL,
   ts INTEGER NOT NULL,
@@ -63,9 +46,16 @@ CREATE TABLE score_v2 (
   model_version TEXT NOT NULL,
   replay INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (line, station, ts)
-) WITHOUT ROWID;
-INSERT INTO score_v2 (line, station, ts, seq, score, threshold, t2, spe, anomalous, health, model_version, replay)
-  SELECT line, station, ts, seq, score, threshold, t2, spe, anomalous, health, model_version, replay FROM score;
+) WITHOUT ROWID;`;
+}
+
+/**
+ * Databases made before T² and SPE became nullable (a model may report only a score) have them NOT NULL, and
+ * CREATE TABLE IF NOT EXISTS leaves an existing table as it is: rebuild it once, keeping its rows.
+ */
+export const MIGRATE_SCORE_NULLABLE_STATS = `
+${scoreTable('score_v2')}
+INSERT INTO score_v2 SELECT line, station, ts, seq, score, threshold, t2, spe, anomalous, health, model_version, replay FROM score;
 DROP TABLE score;
 ALTER TABLE score_v2 RENAME TO score;
 CREATE INDEX IF NOT EXISTS score_ts ON score (ts);

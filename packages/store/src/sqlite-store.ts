@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { Anomaly, Health, ProcessContext } from '@linewatch/protocol';
@@ -48,6 +50,8 @@ export class SqliteStore implements Store {
   async init(): Promise<void> {
     if (!this.db) {
       try {
+        // A first run has no data folder yet; making it here serves every caller.
+        if (this.config.path !== ':memory:') mkdirSync(path.dirname(path.resolve(this.config.path)), { recursive: true });
         const db = new Database(this.config.path);
         db.pragma('journal_mode = WAL');
         // WAL makes NORMAL durable against application crashes; only an OS crash can lose the last commits.

@@ -2,9 +2,10 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { z } from 'zod';
 import { ID_PATTERN, MqttUrlSchema, parseEnv, redactUrl } from '@linewatch/protocol';
+import { StoreEnvSchema } from '@linewatch/store';
 
 /** The repo root, so the default dashboard dir works whatever the current directory is. */
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 const intFromEnv = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
@@ -29,16 +30,8 @@ const ApiConfigSchema = z.object({
   STALE_AFTER_MS: intFromEnv(10_000, 1_000, 3_600_000),
   /** How many recent anomalies the live snapshot carries. */
   RECENT_ANOMALIES: intFromEnv(200, 1, 10_000),
-  /** InfluxDB 1.x URL for history; empty means the embedded SQLite store (process entry only). */
-  INFLUX_URL: z.union([z.literal(''), z.url({ protocol: /^https?$/ })]).default(''),
-  /** InfluxDB database holding readings, scores and anomalies. */
-  INFLUX_DATABASE: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a plain database name').default('linewatch'),
-  /** InfluxDB user; empty means no auth. */
-  INFLUX_USERNAME: z.string().default(''),
-  /** InfluxDB password; never logged or returned. */
-  INFLUX_PASSWORD: z.string().default(''),
-  /** SQLite file the embedded store uses when INFLUX_URL is empty. */
-  SQLITE_PATH: z.string().min(1).default(path.join(REPO_ROOT, '.data', 'linewatch.db')),
+  // The store's keys (INFLUX_*, SQLITE_PATH), used by the process entry for history.
+  ...StoreEnvSchema.shape,
 });
 
 export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
@@ -60,7 +53,7 @@ export function redactConfig(config: ApiConfig): Record<string, unknown> {
   return {
     ...config,
     MQTT_URL: redactUrl(config.MQTT_URL),
-    INFLUX_URL: config.INFLUX_URL ? redactUrl(config.INFLUX_URL) : '',
+    INFLUX_URL: config.INFLUX_URL ? redactUrl(config.INFLUX_URL) : undefined,
     MQTT_PASSWORD: config.MQTT_PASSWORD ? '[redacted]' : '',
     INFLUX_PASSWORD: config.INFLUX_PASSWORD ? '[redacted]' : '',
   };

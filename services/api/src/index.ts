@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import pino from 'pino';
-import { createStore } from '@linewatch/store';
+import { createStore, storeConfigFromEnv } from '@linewatch/store';
 import { createApi } from './app.js';
-import { loadApiConfig, type ApiConfig } from './config.js';
+import { REPO_ROOT, loadApiConfig, type ApiConfig } from './config.js';
 
 /** Process entry: config, store, API; SIGINT/SIGTERM stop them in reverse order. */
 const logger = pino({
@@ -11,16 +9,6 @@ const logger = pino({
   level: process.env.LOG_LEVEL ?? 'info',
   redact: { paths: ['*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', 'password', '*.password', 'req.headers.authorization'], censor: '[redacted]' },
 });
-
-function storeConfig(config: ApiConfig) {
-  if (!config.INFLUX_URL) mkdirSync(path.dirname(config.SQLITE_PATH), { recursive: true });
-  return {
-    sqlitePath: config.SQLITE_PATH,
-    influx: config.INFLUX_URL
-      ? { url: config.INFLUX_URL, database: config.INFLUX_DATABASE, username: config.INFLUX_USERNAME || undefined, password: config.INFLUX_PASSWORD || undefined }
-      : undefined,
-  };
-}
 
 async function main(): Promise<void> {
   let config: ApiConfig;
@@ -30,7 +18,7 @@ async function main(): Promise<void> {
     logger.fatal((err as Error).message);
     process.exit(1);
   }
-  const store = createStore(storeConfig(config), logger);
+  const store = createStore(storeConfigFromEnv(config, REPO_ROOT), logger);
   await store.init();
   const api = createApi(config, { store, logger });
   await api.start();

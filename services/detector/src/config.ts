@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
+import { StoreEnvSchema, storeConfigFromEnv, type StoreConfig } from '@linewatch/store';
 import { z } from 'zod';
 
 /** Repo root, found from this file so MODELS_DIR works whatever the working directory is. */
@@ -59,22 +60,14 @@ export const DetectorEnvSchema = z.object({
   OFFLINE_AFTER_MS: int(10_000, 100),
   /** Least time (ms) between status publishes of one station; health changes always publish at once. */
   STATUS_MIN_INTERVAL_MS: int(250, 0),
-  /** InfluxDB 1.x URL; unset = the embedded SQLite store (used only by the detector's own entry point). */
-  INFLUX_URL: z.string().url().optional(),
-  /** InfluxDB database. */
-  INFLUX_DATABASE: z.string().min(1).default('linewatch'),
-  /** InfluxDB user; never logged. */
-  INFLUX_USERNAME: z.string().optional(),
-  /** InfluxDB password; never logged. */
-  INFLUX_PASSWORD: z.string().optional(),
-  /** SQLite file when INFLUX_URL is unset; relative paths resolve against the repo root. */
-  SQLITE_PATH: z.string().min(1).default('.data/linewatch.db'),
   /** pino level. */
   LOG_LEVEL: LogLevelSchema.default('info'),
   /** Port of /healthz, /readyz and /metrics; 0 = ephemeral, -1 = no HTTP server. */
   HTTP_PORT: int(9464, -1).refine((p) => p <= 65535, 'port <= 65535'),
   /** Interface of /healthz, /readyz and /metrics; 0.0.0.0 only where a scraper on another host needs it (compose). */
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  // The store's keys (INFLUX_*, SQLITE_PATH), used only by the detector's own entry point.
+  ...StoreEnvSchema.shape,
 });
 
 export interface DetectorConfig {
@@ -104,10 +97,7 @@ export interface DetectorConfig {
   readonly httpPort: number;
   readonly httpHost: string;
   /** Store settings for the standalone entry point; the launcher may build its own store instead. */
-  readonly store: {
-    readonly influx: { readonly url: string; readonly database: string; readonly username: string | undefined; readonly password: string | undefined } | undefined;
-    readonly sqlitePath: string;
-  };
+  readonly store: StoreConfig;
   readonly logLevel: string;
 }
 
@@ -149,12 +139,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     statusMinIntervalMs: e.STATUS_MIN_INTERVAL_MS,
     httpPort: e.HTTP_PORT,
     httpHost: e.HTTP_HOST,
-    store: Object.freeze({
-      influx: e.INFLUX_URL
-        ? Object.freeze({ url: e.INFLUX_URL, database: e.INFLUX_DATABASE, username: e.INFLUX_USERNAME, password: e.INFLUX_PASSWORD })
-        : undefined,
-      sqlitePath: path.resolve(REPO_ROOT, e.SQLITE_PATH),
-    }),
+    store: Object.freeze(storeConfigFromEnv(e, REPO_ROOT)),
     logLevel: e.LOG_LEVEL,
   });
 }

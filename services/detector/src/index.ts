@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   logger.level = config.logLevel;
-  const store = createStore({ influx: config.store.influx, sqlitePath: config.store.sqlitePath }, logger);
+  const store = createStore(config.store, logger);
   await store.init();
   const detector = createDetector(config, { store, logger });
 

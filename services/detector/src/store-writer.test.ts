@@ -26,7 +26,7 @@ class FlakyStore implements Pick<Store, 'write'> {
 
 const reading = (seq: number): ReadingPoint => ({ line: 'l', station: 's', ts: 1000 + seq, seq, values: { a: seq } });
 
-function makeWriter(store: FlakyStore, options: Partial<StoreWriterOptions> = {}) {
+function makeWriter(store: Pick<Store, 'write'>, options: Partial<StoreWriterOptions> = {}) {
   const metrics = new DetectorMetrics();
   const writer = new StoreWriter({
     store: store as unknown as Store,
@@ -148,39 +148,11 @@ describe('StoreWriter and points a store refuses', () => {
         return { rejected: { readings: old, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' } };
       },
     };
-    const metrics = new DetectorMetrics();
-    const writer = new StoreWriter({
-      store: store as unknown as Store,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      options: { batchMax: 10, flushMs: 10, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000 },
-    });
-    writer.start();
+    const { writer, metrics } = makeWriter(store, { flushMs: 10 });
     for (let i = 0; i < 8; i++) writer.addReading(reading(i));
     await vi.advanceTimersByTimeAsync(20);
     expect(metrics.stats).toMatchObject({ readingsWritten: 5, readingsDropped: 3, dropped: 3, readingsBuffered: 0 });
     await writer.stop();
-  });
-
-  it('does not let a hung store hold shutdown past its deadline, and counts what it could not write', async () => {
-    const store = { write: () => new Promise<void>(() => undefined) };
-    const metrics = new DetectorMetrics();
-    const writer = new StoreWriter({
-      store: store as unknown as Store,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      options: { batchMax: 10, flushMs: 10, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000, stopTimeoutMs: 500 },
-    });
-    writer.start();
-    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
-    await vi.advanceTimersByTimeAsync(20);
-    let stopped = false;
-    const stopping = writer.stop().then(() => (stopped = true));
-    await vi.advanceTimersByTimeAsync(499);
-    expect(stopped).toBe(false);
-    await vi.advanceTimersByTimeAsync(2);
-    await stopping;
-    expect(metrics.stats).toMatchObject({ readingsWritten: 0, readingsDropped: 4 });
   });
 });
 
@@ -188,34 +160,37 @@ describe('StoreWriter shutdown deadline', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  function writerOn(store: Pick<Store, 'write'>) {
-    const metrics = new DetectorMetrics();
-    const writer = new StoreWriter({
-      store: store as unknown as Store,
-      metrics,
-      logger: pino({ level: 'silent' }),
-      options: { batchMax: 10, flushMs: 250, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000, stopTimeoutMs: 500 },
-    });
-    writer.start();
-    return { writer, metrics };
-  }
+  const hung = { write: () => new Promise<void>(() => undefined) };
 
-  it('also bounds a write that stop() starts itself', async () => {
-    const { writer, metrics } = writerOn({ write: () => new Promise<void>(() => undefined) });
-    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
-    // Nothing is in flight yet (the flush timer has not fired): stop() writes the buffer itself.
+  /** Stops the writer and checks stop() resolves at the 500 ms deadline, not before and not later. */
+  async function stopsAtDeadline(writer: StoreWriter): Promise<void> {
     let stopped = false;
     const stopping = writer.stop().then(() => (stopped = true));
     await vi.advanceTimersByTimeAsync(499);
     expect(stopped).toBe(false);
     await vi.advanceTimersByTimeAsync(2);
     await stopping;
+  }
+
+  it('does not let a hung store hold shutdown past its deadline, and counts what it could not write', async () => {
+    const { writer, metrics } = makeWriter(hung, { flushMs: 10, stopTimeoutMs: 500 });
+    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
+    await vi.advanceTimersByTimeAsync(20); // the flush timer starts a write that never returns
+    await stopsAtDeadline(writer);
+    expect(metrics.stats).toMatchObject({ readingsWritten: 0, readingsDropped: 4 });
+  });
+
+  it('also bounds a write that stop() starts itself', async () => {
+    const { writer, metrics } = makeWriter(hung, { stopTimeoutMs: 500 });
+    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
+    // Nothing is in flight yet (the flush timer has not fired): stop() writes the buffer itself.
+    await stopsAtDeadline(writer);
     expect(metrics.stats).toMatchObject({ readingsWritten: 0, readingsDropped: 4, readingsBuffered: 0 });
   });
 
   it('does not also count as written an abandoned write that lands after the deadline', async () => {
     let land: () => void = () => undefined;
-    const { writer, metrics } = writerOn({ write: () => new Promise<void>((resolve) => (land = resolve)) });
+    const { writer, metrics } = makeWriter({ write: () => new Promise<void>((resolve) => (land = resolve)) }, { stopTimeoutMs: 500 });
     for (let i = 0; i < 4; i++) writer.addReading(reading(i));
     const stopping = writer.stop();
     await vi.advanceTimersByTimeAsync(501);
