@@ -66,6 +66,8 @@ export const StateMessageSchema = z.object({
   state: EquipmentStateSchema,
   since: EpochMsSchema,
   reason: z.string().max(200).optional(),
+  /** True when the message comes from a replay, not the live line. */
+  replay: z.boolean().optional(),
 });
 export type StateMessage = z.infer<typeof StateMessageSchema>;
 
@@ -94,6 +96,8 @@ export const StationMetaSchema = z.object({
   name: z.string().max(100),
   order: z.number().int().nonnegative(),
   sensors: z.array(SensorSpecSchema).min(1).max(256),
+  /** True when the message comes from a replay, not the live line. */
+  replay: z.boolean().optional(),
 });
 export type StationMeta = z.infer<typeof StationMetaSchema>;
 
