@@ -115,9 +115,14 @@ export class Scorer {
     });
   }
 
-  /** Scores everything still queued. */
-  async stop(): Promise<void> {
+  /** Scores everything queued so far and waits for its callbacks. */
+  async drain(): Promise<void> {
     for (const q of this.queues.values()) this.flush(q);
     await Promise.all([...this.queues.values()].map((q) => q.tail));
+  }
+
+  /** Scores everything still queued. */
+  stop(): Promise<void> {
+    return this.drain();
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { decide, finiteOrNull, INITIAL_DECISION, type DecisionState } from './decision.js';
 import type { DetectorEvents, EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
-import type { ModelRegistry, ResolvedModel } from './model-registry.js';
+import { NOT_LOADED, type ModelRegistry, type ResolvedModel } from './model-registry.js';
 import type { ScoredRow } from './model/types.js';
 import type { Scorer } from './scorer.js';
 
@@ -30,11 +30,20 @@ interface StationState {
   replay: boolean | undefined;
   /** Routes one station's snapshots in arrival order while its model may still be loading. */
   chain: Promise<void>;
+  /** Snapshots waiting on `chain`; while any wait, a newer one must queue behind them to keep the order. */
+  waiting: number;
   /**
    * Routed snapshots whose outcome is not applied yet, oldest first. Snapshots of one station go to different
    * models (one per recipe step), whose batches finish in any order; outcomes are applied strictly in this order.
    */
   outcomes: Outcome[];
+}
+
+/** What was true of the station when a snapshot arrived; the decision uses it, not what came after. */
+interface Arrival {
+  receivedAt: number;
+  type: string | undefined;
+  equipmentState: StateMessage['state'] | undefined;
 }
 
 interface Outcome {
@@ -53,6 +62,11 @@ export interface TrackerDeps {
   clearAfter: number;
   offlineAfterMs: number;
   now?: () => number;
+  /**
+   * Check for silent stations on a wall-clock timer (default true). A backtest turns it off and calls
+   * `checkOffline()` on its data clock, so its result does not depend on how fast the CPU is.
+   */
+  offlineTimer?: boolean;
 }
 
 /** Per-station state: sequence checks, meta and equipment state, health and its overlays, OFFLINE timer. */
@@ -74,6 +88,7 @@ export class StationTracker {
     bus.on('state', ({ line, station, state }) => {
       this.get(line, station).equipment = state;
     });
+    if (this.deps.offlineTimer === false) return;
     const every = Math.max(50, Math.min(1000, Math.floor(this.deps.offlineAfterMs / 4)));
     this.offlineTimer = setInterval(() => this.checkOffline(), every);
     this.offlineTimer.unref();
@@ -82,6 +97,11 @@ export class StationTracker {
   /** Waits until every routed snapshot has been handed to the scorer. */
   async stop(): Promise<void> {
     if (this.offlineTimer) clearInterval(this.offlineTimer);
+    await this.routed();
+  }
+
+  /** Resolves once every snapshot received so far has been handed to the scorer (or settled unscored). */
+  async routed(): Promise<void> {
     await Promise.all([...this.stations.values()].map((s) => s.chain));
   }
 
@@ -100,7 +120,7 @@ export class StationTracker {
       s = {
         line, station, meta: undefined, equipment: undefined, lastSeq: undefined, lastTs: undefined, lastSeen: this.now(),
         decision: INITIAL_DECISION, overlay: null, health: undefined, since: 0, ts: 0, score: null, threshold: null,
-        modelVersion: null, contributors: [], replay: undefined, chain: Promise.resolve(), outcomes: [],
+        modelVersion: null, contributors: [], replay: undefined, chain: Promise.resolve(), waiting: 0, outcomes: [],
       };
       this.stations.set(key, s);
       this.deps.metrics.stations.set(this.stations.size);
@@ -109,7 +129,6 @@ export class StationTracker {
   }
 
   private onTelemetry({ line, station, telemetry: t, receivedAt }: DetectorEvents['telemetry']): void {
-    const { metrics } = this.deps;
     const s = this.get(line, station);
     s.lastSeen = receivedAt;
     // Every valid snapshot is stored, duplicates included: the store keys on ts, so a redelivery overwrites itself.
@@ -118,13 +137,35 @@ export class StationTracker {
     });
     if (!this.advanceSeq(s, t)) return;
     if (s.overlay === 'OFFLINE') s.overlay = null;
+    const arrival: Arrival = { receivedAt, type: s.meta?.type, equipmentState: s.equipment?.state };
+    // The common case, models loaded and nothing queued: route now, without a promise per snapshot.
+    if (s.waiting === 0) {
+      const loaded = this.deps.registry.resolveLoaded(station, arrival.type, t.context);
+      if (loaded !== NOT_LOADED) {
+        try {
+          this.routeTo(s, t, arrival, loaded);
+        } catch (err) {
+          this.routeFailed(s, err);
+        }
+        return;
+      }
+    }
+    s.waiting++;
     s.chain = s.chain
-      .then(() => this.route(s, t, receivedAt))
-      .catch((err: unknown) => {
-        metrics.handlerErrors.inc({ event: 'route' });
-        metrics.stats.handlerErrors++;
-        this.logger.error({ err, line, station }, 'routing a snapshot failed; stored unscored');
-      });
+      .then(async () => {
+        try {
+          this.routeTo(s, t, arrival, await this.deps.registry.resolve(s.station, arrival.type, t.context));
+        } finally {
+          s.waiting--;
+        }
+      })
+      .catch((err: unknown) => this.routeFailed(s, err));
+  }
+
+  private routeFailed(s: StationState, err: unknown): void {
+    this.deps.metrics.handlerErrors.inc({ event: 'route' });
+    this.deps.metrics.stats.handlerErrors++;
+    this.logger.error({ err, line: s.line, station: s.station }, 'routing a snapshot failed; stored unscored');
   }
 
   /** Returns false for a duplicate or late snapshot: stored, but not fed to the decision a second time. */
@@ -162,8 +203,8 @@ export class StationTracker {
     return false;
   }
 
-  private async route(s: StationState, t: Telemetry, receivedAt: number): Promise<void> {
-    const resolved = await this.deps.registry.resolve(s.station, s.meta?.type, t.context);
+  /** Hands a snapshot to its model's scoring queue, or settles it unscored when it has no model or lacks sensors. */
+  private routeTo(s: StationState, t: Telemetry, arrival: Arrival, resolved: ResolvedModel | undefined): void {
     if (!resolved) {
       this.deps.metrics.unscored.inc({ reason: 'unmodelled' });
       this.deps.metrics.stats.unmodelled++;
@@ -185,7 +226,7 @@ export class StationTracker {
     const outcome: Outcome = { ready: false, apply: () => undefined };
     s.outcomes.push(outcome);
     this.deps.scorer.enqueue(resolved, row, (result) => {
-      outcome.apply = () => this.applyScore(s, t, resolved, result, receivedAt);
+      outcome.apply = () => this.applyScore(s, t, resolved, result, arrival);
       outcome.ready = true;
       this.drain(s);
     });
@@ -220,7 +261,8 @@ export class StationTracker {
     this.publish(s, t.ts, t.replay);
   }
 
-  private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error, receivedAt: number): void {
+  private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error, arrival: Arrival): void {
+    const { receivedAt } = arrival;
     if (result instanceof Error) return;
     const decidedAt = this.now();
     this.deps.metrics.decisionSeconds.observe((decidedAt - receivedAt) / 1000);
@@ -231,7 +273,7 @@ export class StationTracker {
       s.decision,
       {
         line: s.line, station: s.station, ts: t.ts, seq: t.seq, values: t.values, context: t.context, replay: t.replay,
-        row: result, model: meta, equipmentState: s.equipment?.state,
+        row: result, model: meta, equipmentState: arrival.equipmentState,
       },
       { warnAfter: this.deps.warnAfter, alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter },
     );
@@ -265,7 +307,8 @@ export class StationTracker {
     this.deps.bus.emit('status', { status: this.status(s), healthChanged });
   }
 
-  private checkOffline(): void {
+  /** Marks stations silent for longer than `offlineAfterMs` OFFLINE; runs on a timer unless `offlineTimer` is false. */
+  checkOffline(): void {
     const now = this.now();
     for (const s of this.stations.values()) {
       if (s.health === undefined || s.overlay === 'OFFLINE' || now - s.lastSeen <= this.deps.offlineAfterMs) continue;

@@ -55,12 +55,12 @@ describe('ONNX export and loadOnnxModel', () => {
       expectNear(g.score, w.score);
       expectNear(g.t2, w.t2);
       expectNear(g.spe, w.spe);
-      g.contrib!.forEach((c, j) => expectNear(c, w.contrib[j]!));
-      g.expected!.forEach((e, j) => expectNear(e, w.expected[j]!));
+      Array.from(g.contrib!).forEach((c, j) => expectNear(c, w.contrib[j]!));
+      Array.from(g.expected!).forEach((e, j) => expectNear(e, w.expected[j]!));
     });
     expect(got.slice(64, 128).every((g) => g.score > 1)).toBe(true);
     // The all-mean row has nothing to attribute: it splits evenly rather than dividing by zero.
-    expect(got.at(-1)!.contrib).toEqual(SYNTHETIC_FEATURES.map(() => expect.closeTo(1 / 6, 4)));
+    expect(Array.from(got.at(-1)!.contrib!)).toEqual(SYNTHETIC_FEATURES.map(() => expect.closeTo(1 / 6, 4)));
   });
 
   it('produces the output shapes of the model contract', async () => {

@@ -73,8 +73,8 @@ class OnnxStationModel implements StationModel {
     const data = (name: string): Float32Array | undefined => result[name]?.data as Float32Array | undefined;
     const score = data(MODEL_OUTPUTS.score) as Float32Array;
     const [t2, spe, contrib, expected] = [MODEL_OUTPUTS.t2, MODEL_OUTPUTS.spe, MODEL_OUTPUTS.contrib, MODEL_OUTPUTS.expected].map(data);
-    const slice = (m: Float32Array | undefined, i: number): number[] | undefined =>
-      m ? Array.from(m.subarray(i * width, (i + 1) * width)) : undefined;
+    // Views, not copies: copying two arrays per row cost ten times the inference itself.
+    const slice = (m: Float32Array | undefined, i: number): Float32Array | undefined => m?.subarray(i * width, (i + 1) * width);
     const scored: ScoredRow[] = [];
     for (let i = 0; i < n; i++) {
       const row: ScoredRow = { score: score[i] as number, t2: t2?.[i] ?? NaN, spe: spe?.[i] ?? NaN };

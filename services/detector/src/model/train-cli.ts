@@ -4,11 +4,12 @@
  * as `{out}/{type}/{recipe}--{step}.onnx`, the idle baseline `{out}/{type}/_idle.onnx`, and the fallback for
  * contexts training never saw as `{out}/{type}.onnx`. Files of a type that the new set no longer has are deleted.
  */
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LINE } from '@linewatch/simulators';
 import { z } from 'zod';
+import { writeModelSet } from './model-files.js';
 import { summarise } from './train.js';
 import { DEFAULT_VARIANCE_TARGET, MIN_CONTEXT_ROWS, trainContextSet } from './train-set.js';
 import { sampleTrainingRows } from './training-data.js';
@@ -34,20 +35,6 @@ const ArgsSchema = z.object({
   /** Normal rows a (recipe, step) needs for a model of its own (80% fit, 20% held out). */
   minContextRows: z.coerce.number().int().min(50).default(MIN_CONTEXT_ROWS),
 });
-
-/** Write then rename, so a detector scanning the folder never loads a half-written file. */
-async function writeAtomic(target: string, bytes: Uint8Array): Promise<void> {
-  await writeFile(`${target}.tmp`, bytes);
-  await rename(`${target}.tmp`, target);
-}
-
-/** Deletes the `.onnx` files in `dir` that the new set did not write (a recipe step that is gone, a renamed slug). */
-async function removeStale(dir: string, keep: Set<string>): Promise<string[]> {
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const stale = names.filter((n) => (n.endsWith('.onnx') || n.endsWith('.onnx.tmp')) && !keep.has(n));
-  await Promise.all(stale.map((n) => rm(join(dir, n), { force: true })));
-  return stale.map((n) => join(dir, n));
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -79,16 +66,11 @@ async function main(): Promise<void> {
     const set = trainContextSet(features, rows, contexts, {
       stationType: type, alpha: args.alpha, varianceTarget: args.variance, minContextRows: args.minContextRows,
     });
-    const typeDir = join(outDir, type);
-    await mkdir(typeDir, { recursive: true });
-    const written = new Set<string>();
-    for (const { slug, trained, rows: n } of set) {
-      const target = slug ? join(typeDir, `${slug}.onnx`) : join(outDir, `${type}.onnx`);
-      await writeAtomic(target, trained.onnx);
-      if (slug) written.add(`${slug}.onnx`);
-      process.stdout.write(`${summarise(trained.metadata, trained.model)} | rows=${n} → ${target}\n`);
+    const { files, removed } = await writeModelSet(outDir, type, set);
+    for (const { path, member } of files) {
+      process.stdout.write(`${summarise(member.trained.metadata, member.trained.model)} | rows=${member.rows} → ${path}\n`);
     }
-    for (const file of await removeStale(typeDir, written)) process.stdout.write(`${type}: removed stale ${file}\n`);
+    for (const file of removed) process.stdout.write(`${type}: removed stale ${file}\n`);
   }
 }
 

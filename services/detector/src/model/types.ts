@@ -5,10 +5,13 @@ export interface ScoredRow {
   score: number;
   t2: number;
   spe: number;
-  /** Per-feature share of the score in `meta.features` order, summing to 1; absent if the model has no `contrib` output. */
-  contrib?: number[];
+  /**
+   * Per-feature share of the score in `meta.features` order, summing to 1; absent if the model has no `contrib`
+   * output. A view into the batch's output, not a copy: most rows are normal and never read it.
+   */
+  contrib?: ArrayLike<number>;
   /** The model's expected value per feature in raw units; absent if the model has no `expected` output. */
-  expected?: number[];
+  expected?: ArrayLike<number>;
 }
 
 export interface StationModel {
