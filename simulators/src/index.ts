@@ -15,3 +15,4 @@ export {
 } from './scenario.js';
 export { SimulatorRunner, type SimulatorRunnerDeps } from './runner.js';
 export type { SensorSpec } from '@linewatch/protocol';
+export { recordSimulation, type EntrySink, type SimulationRecordingOptions, type SimulationRecordingStats } from './record/simulate.js';

@@ -1,0 +1,166 @@
+import { readEntries, readHeader, type RecordingEntry } from '@linewatch/recording';
+import type { ScorePoint } from '@linewatch/store';
+import type { Logger } from 'pino';
+import { EventBus } from '../event-bus.js';
+import { DetectorMetrics } from '../metrics.js';
+import { ModelRegistry } from '../model-registry.js';
+import type { StationModel } from '../model/types.js';
+import { Scorer } from '../scorer.js';
+import { StationTracker } from '../station-tracker.js';
+import { faultWindows, TruthCollector, type PointLabels } from './labels.js';
+import type { RunTrace, StationTrace } from './trace.js';
+
+export interface DetectorRules {
+  warnAfter: number;
+  alarmAfter: number;
+  clearAfter: number;
+  offlineAfterMs: number;
+}
+
+export interface OfflineRunOptions {
+  modelsDir: string;
+  rules: DetectorRules;
+  loadModel: (path: string) => Promise<StationModel>;
+  logger: Logger;
+  /** Rows per onnxruntime call; offline there is no latency to protect, so batches are large. */
+  batchMax?: number;
+  /** Telemetry per station that trained the model: still fed to the detector, left out of the metrics. */
+  trainRows?: number;
+  /** Check each entry against the schema (default true). */
+  validate?: boolean;
+  /** The recording's entries when the caller already holds them (a benchmark); default: read from the file. */
+  entries?: AsyncIterable<RecordingEntry> | Iterable<RecordingEntry>;
+}
+
+/**
+ * Entries fed before the pipeline is drained. Each drain is one onnxruntime call per model file in use (up to
+ * batchMax rows), so a bigger chunk means bigger batches; it also bounds the memory of snapshots in flight.
+ */
+const CHUNK = 16384;
+
+function key(line: string, station: string): string {
+  return `${line}/${station}`;
+}
+
+/**
+ * Plays one recording through the live detector's own components (StationTracker, ModelRegistry, Scorer,
+ * decide): the same event bus and the same code, with the broker and the store left out and the clock taken
+ * from the data. Nothing here decides anything; it only feeds and listens.
+ */
+export async function runRecording(file: string, opts: OfflineRunOptions): Promise<RunTrace> {
+  const header = await readHeader(file);
+  const logger = opts.logger.child({ module: 'backtest', file });
+  const metrics = new DetectorMetrics();
+  const bus = new EventBus(logger, metrics);
+  const registry = new ModelRegistry({ modelsDir: opts.modelsDir, loadModel: opts.loadModel, logger });
+  const scorer = new Scorer({ batchMax: opts.batchMax ?? 1024, batchWaitMs: 0, metrics, logger });
+  let clock = header.start;
+  const tracker = new StationTracker({ bus, registry, scorer, metrics, logger, ...opts.rules, now: () => clock, offlineTimer: false });
+  const stations = new Map<string, StationTrace>();
+  const pointLabels: PointLabels = new Map();
+  const truth = new TruthCollector();
+  const anomalies: RunTrace['anomalies'] = [];
+  const trainRows = opts.trainRows ?? 0;
+
+  const trace = (line: string, station: string): StationTrace => {
+    let t = stations.get(key(line, station));
+    if (!t) {
+      t = { line, station, type: undefined, ts: [], seq: [], score: [], threshold: [], anomalous: [], health: [], label: [], received: 0, lastTs: 0, overlays: [], states: [], unscored: 0, trainedUntil: null };
+      stations.set(key(line, station), t);
+    }
+    return t;
+  };
+  const onScore = (p: ScorePoint): void => {
+    const t = trace(p.line, p.station);
+    t.ts.push(p.ts);
+    t.seq.push(p.seq);
+    t.score.push(p.score);
+    t.threshold.push(p.threshold);
+    t.anomalous.push(p.anomalous);
+    t.health.push(p.health);
+  };
+  tracker.start();
+  bus.on('score', ({ point }) => onScore(point));
+  bus.on('status', ({ status }) => {
+    if (status.health === 'DATA_QUALITY' || status.health === 'OFFLINE' || status.health === 'UNMODELLED') {
+      trace(status.line, status.station).overlays.push({ ts: status.ts, health: status.health });
+    }
+  });
+  bus.on('anomaly', ({ anomaly }) => {
+    anomalies.push(anomaly);
+  });
+
+  const feed = (entry: RecordingEntry): void => {
+    clock = Math.max(clock, entry.at);
+    switch (entry.kind) {
+      case 'telemetry': {
+        const t = trace(entry.line, entry.station);
+        t.received++;
+        t.lastTs = Math.max(t.lastTs, entry.msg.ts);
+        if (t.received === trainRows) t.trainedUntil = entry.msg.ts;
+        if (entry.label !== undefined) {
+          let labels = pointLabels.get(key(entry.line, entry.station));
+          if (!labels) pointLabels.set(key(entry.line, entry.station), (labels = new Map()));
+          labels.set(entry.msg.seq, { ts: entry.msg.ts, label: entry.label, fault: entry.fault });
+        }
+        bus.emit('telemetry', { line: entry.line, station: entry.station, telemetry: entry.msg, receivedAt: entry.at });
+        break;
+      }
+      case 'meta':
+        trace(entry.line, entry.station).type = entry.msg.type;
+        bus.emit('meta', { meta: entry.msg });
+        break;
+      case 'state':
+        trace(entry.line, entry.station).states.push({ since: entry.msg.since, state: entry.msg.state });
+        bus.emit('state', { line: entry.line, station: entry.station, state: entry.msg });
+        break;
+      case 'truth':
+        truth.add(entry.msg);
+        break;
+    }
+  };
+  const settle = async (): Promise<void> => {
+    await tracker.routed();
+    await scorer.drain();
+    tracker.checkOffline();
+  };
+
+  try {
+    await registry.preloadAll();
+    // Entries are fed a chunk at a time in one synchronous burst: fed as the file is read, the scorer would
+    // flush between two reads and score a handful of rows per onnxruntime call.
+    let chunk: RecordingEntry[] = [];
+    const feedChunk = async (): Promise<void> => {
+      for (const entry of chunk) feed(entry);
+      chunk = [];
+      await settle();
+    };
+    for await (const entry of opts.entries ?? readEntries(file, { validate: opts.validate ?? true })) {
+      chunk.push(entry);
+      if (chunk.length >= CHUNK) await feedChunk();
+    }
+    await feedChunk();
+  } finally {
+    await tracker.stop();
+    await scorer.stop();
+    await registry.stop();
+  }
+
+  const run = header.run ?? file.replace(/^.*[\\/]/, '').replace(/\.jsonl\.gz$/, '');
+  const traces = [...stations.values()].sort((a, b) => a.line.localeCompare(b.line) || a.station.localeCompare(b.station));
+  const windows = faultWindows(run, header, truth, pointLabels);
+  for (const t of traces) {
+    t.unscored = t.received - t.ts.length;
+    const labels = pointLabels.get(key(t.line, t.station));
+    const stationWindows = windows.filter((w) => w.line === t.line && w.station === t.station);
+    const hasTruth = header.labels === 'truth' || header.labels === 'both';
+    t.label = t.seq.map((seq, i) => {
+      const point = labels?.get(seq);
+      if (point && point.ts === t.ts[i]) return point.label;
+      if (!hasTruth) return null;
+      const ts = t.ts[i] as number;
+      return stationWindows.some((w) => w.source === 'truth' && ts >= w.start && ts <= w.end) ? 1 : 0;
+    });
+  }
+  return { run, file, header, stations: traces, windows, anomalies };
+}

@@ -1,0 +1,30 @@
+import type { BacktestReport } from './backtest.js';
+import type { PointMetrics } from './evaluate.js';
+
+const pct = (x: number | null): string => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+const secs = (ms: number | null): string => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
+
+function point(name: string, m: PointMetrics): string {
+  return `${name.padEnd(10)} precision ${pct(m.precision)}  recall ${pct(m.recall)}  F1 ${pct(m.f1)}  FAR ${pct(m.far)}  MAR ${pct(m.mar)}  (TP ${m.tp} FP ${m.fp} TN ${m.tn} FN ${m.fn})`;
+}
+
+/** The report in a few lines for the terminal. */
+export function summaryLines(r: BacktestReport): string[] {
+  const e = r.events;
+  const lines = [
+    `${r.totals.runs} run(s), ${r.totals.telemetry} snapshots, ${r.totals.scored} scored, ${r.totals.unscored} unscored, model ${r.options.model}`,
+    point('per sample', r.samplewise),
+    point('per alarm', r.alarmwise),
+    `faults     ${e.detected}/${e.windows} detected (${pct(e.detectionRate)}), time to detect median ${secs(e.timeToDetect.medianMs)} p90 ${secs(e.timeToDetect.p90Ms)}`,
+    `alerts     ${e.falseAlerts} false over ${e.hours.toFixed(2)} h: ${e.falseAlertsPerShift === null ? '—' : e.falseAlertsPerShift.toFixed(2)} per ${r.options.shiftHours}-hour shift`,
+  ];
+  if (e.byFault.length > 0) {
+    lines.push('', 'by fault type');
+    for (const f of e.byFault) lines.push(`  ${f.fault.padEnd(20)} ${f.detected}/${f.windows} detected, median time to detect ${secs(f.timeToDetect.medianMs)}`);
+  }
+  lines.push('', 'by station');
+  for (const s of e.byStation) {
+    lines.push(`  ${`${s.line}/${s.station}`.padEnd(24)} faults ${s.detected}/${s.windows}  false alerts ${s.falseAlerts} (${s.falseAlertsPerShift === null ? '—' : s.falseAlertsPerShift.toFixed(2)}/shift)`);
+  }
+  return lines;
+}
