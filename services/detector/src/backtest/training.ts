@@ -1,6 +1,6 @@
 import type { ProcessContext } from '@linewatch/protocol';
 import { readEntries, readHeader } from '@linewatch/recording';
-import { writeModelSet } from '../model/model-files.js';
+import { writeModelSet, type WrittenSet } from '../model/model-files.js';
 import { DEFAULT_VARIANCE_TARGET, MIN_CONTEXT_ROWS, trainContextSet } from '../model/train-set.js';
 import { TruthCollector } from './labels.js';
 
@@ -80,15 +80,29 @@ export interface FitOptions {
   minContextRows?: number;
 }
 
+/** What was fitted for one set; no files when it had too few rows. */
+export interface FittedSet {
+  set: TrainingRows;
+  files: WrittenSet['files'];
+}
+
+/** Rows a PCA with calibrated limits needs at the least: more than its features, and 80/20 split to fit and hold out. */
+export function minimumRows(features: number): number {
+  return Math.max(10, features + 2);
+}
+
 /**
  * Fits and writes one model set per entry into `dir`. The training time recorded in each model (and so its
  * version) is the first training row's ts, so the same data gives the same files and the same report.
  */
-export async function fitAndWrite(dir: string, sets: TrainingRows[], opts: FitOptions = {}): Promise<{ name: string; files: number; rows: number }[]> {
-  const out = [];
+export async function fitAndWrite(dir: string, sets: TrainingRows[], opts: FitOptions = {}): Promise<FittedSet[]> {
+  const out: FittedSet[] = [];
   for (const set of sets) {
     // Too few rows for a PCA with limits: the set gets no model and its snapshots stay UNMODELLED.
-    if (set.rows.length < Math.max(10, set.features.length + 2)) continue;
+    if (set.rows.length < minimumRows(set.features.length)) {
+      out.push({ set, files: [] });
+      continue;
+    }
     const members = trainContextSet(set.features, set.rows, set.contexts, {
       stationType: set.name,
       alpha: opts.alpha ?? 0.999,
@@ -97,7 +111,7 @@ export async function fitAndWrite(dir: string, sets: TrainingRows[], opts: FitOp
       trainedAt: new Date(set.ts[0] as number),
     });
     const { files } = await writeModelSet(dir, set.name, members);
-    out.push({ name: set.name, files: files.length, rows: set.rows.length });
+    out.push({ set, files });
   }
   return out;
 }
