@@ -37,6 +37,8 @@ export interface RunSummary {
   telemetry: number;
   scored: number;
   unscored: number;
+  /** Why snapshots went unscored: no model, a sensor the model needs missing, or a duplicate or late seq. */
+  unscoredBy: { UNMODELLED: number; DATA_QUALITY: number; duplicateOrLate: number };
   /** Models this run was scored with: the given path, or `trained:{N}` for its own. */
   models: string;
 }
@@ -60,6 +62,13 @@ async function singleModelDir(file: string, files: string[]): Promise<string> {
   for (const f of files) for (const s of (await readHeader(f)).stations) names.add(s.type ?? s.station);
   await Promise.all([...names].map((n) => copyFile(file, join(dir, `${n}.onnx`))));
   return dir;
+}
+
+function unscoredBy(trace: RunTrace, unscored: number): RunSummary['unscoredBy'] {
+  const count = (health: string) => trace.stations.reduce((n, s) => n + s.overlays.filter((o) => o.health === health).length, 0);
+  const UNMODELLED = count('UNMODELLED');
+  const DATA_QUALITY = count('DATA_QUALITY');
+  return { UNMODELLED, DATA_QUALITY, duplicateOrLate: unscored - UNMODELLED - DATA_QUALITY };
 }
 
 async function expand(inputs: string[]): Promise<string[]> {
@@ -110,6 +119,7 @@ export async function backtest(opts: BacktestOptions): Promise<{ report: Backtes
         telemetry,
         scored,
         unscored: telemetry - scored,
+        unscoredBy: unscoredBy(trace, telemetry - scored),
         models: opts.trainRows !== undefined ? `trained:${opts.trainRows}` : opts.model,
       });
     }

@@ -3,7 +3,7 @@
  * Plays labelled recordings through the detector offline and writes `report.json` and `report.html`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { z } from 'zod';
@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   const began = performance.now();
   const { report, traces } = await backtest({
     inputs: args.inputs,
-    model: args.model ?? config.modelsDir,
+    // Shown in the report as given (relative), so a report does not carry this machine's paths.
+    model: args.model ?? (relative(process.cwd(), config.modelsDir) || '.'),
     trainRows: args.trainRows,
     ...(args.minContextRows !== undefined ? { fit: { minContextRows: args.minContextRows } } : {}),
     rules: { warnAfter: config.warnAfter, alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs },

@@ -1,6 +1,7 @@
 import type { BacktestReport } from './backtest.js';
 import type { EventGroup, PointMetrics } from './evaluate.js';
 import { escapeHtml as esc, formatScore, scorePlot } from './plot.js';
+import { summaryLines } from './summary.js';
 import type { RunTrace } from './trace.js';
 
 /** Plots beyond this are left out (and the report says how many): a report is read, not scrolled for ever. */
@@ -83,6 +84,7 @@ export function renderHtml(report: BacktestReport, traces: RunTrace[]): string {
   const body = [
     `<h1>linewatch backtest</h1>`,
     `<p class="muted">${report.totals.runs} run(s) · ${report.totals.telemetry} snapshots (${report.totals.scored} scored, ${report.totals.unscored} unscored) · models ${esc(report.options.model)} · WARN after ${report.options.rules.warnAfter}, ALARM after ${report.options.rules.alarmAfter}, OK after ${report.options.rules.clearAfter} · grace ${secs(report.options.graceMs)}</p>`,
+    ...summaryLines(report).filter((l) => /^(WARNING|note) /.test(l)).map((l) => `<p class="${l.startsWith('WARNING') ? 'bad' : 'muted'}">${esc(l.replace(/^\S+\s+/, ''))}</p>`),
     `<div class="cards">${[
       card(`${e.detected}/${e.windows}`, 'fault windows detected'),
       card(secs(e.timeToDetect.medianMs), 'median time to detect'),
