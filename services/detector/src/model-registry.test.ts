@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ModelRegistry } from './model-registry.js';
+import { ModelRegistry, NOT_LOADED } from './model-registry.js';
 import type { ModelContext } from './model/context.js';
 import { loadOnnxModel } from './model/onnx-model.js';
 import { SYNTHETIC_FEATURES, syntheticRows } from './model/synthetic.test-support.js';
@@ -58,6 +58,18 @@ describe('ModelRegistry with context models', () => {
     expect(await pick({ recipe: 'R1', step: 'main_etch' }, 'e2')).toBe(join('etch', 'R1--main_etch.onnx'));
     expect(loads).toHaveLength(3);
     expect(new Set(loads)).toEqual(new Set([join(dir, 'etch.onnx'), join(dir, 'etch', '_idle.onnx'), join(dir, 'etch', 'R1--main_etch.onnx')]));
+  });
+
+  it('answers synchronously once a set is loaded, and not before or when it is due for a rescan', async () => {
+    expect(registry.resolveLoaded('e1', 'etch', { recipe: 'R1', step: 'main_etch' })).toBe(NOT_LOADED);
+    const viaPromise = await registry.resolve('e1', 'etch', { recipe: 'R1', step: 'main_etch' });
+    expect(registry.resolveLoaded('e1', 'etch', { recipe: 'R1', step: 'main_etch' })).toBe(viaPromise);
+    expect(registry.resolveLoaded('e1', 'etch', {})?.path).toBe(join(dir, 'etch', '_idle.onnx'));
+    // A station with no set of its own and no type: known to be unmodelled.
+    await registry.resolve('x1', undefined);
+    expect(registry.resolveLoaded('x1', undefined)).toBeUndefined();
+    now += 30_001;
+    expect(registry.resolveLoaded('e1', 'etch', {})).toBe(NOT_LOADED);
   });
 
   it('carries a version unique per context', async () => {

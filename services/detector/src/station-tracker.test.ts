@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from './event-bus.js';
 import { DetectorMetrics } from './metrics.js';
-import { ModelRegistry } from './model-registry.js';
+import { ModelRegistry, NOT_LOADED } from './model-registry.js';
 import type { StationModel } from './model/types.js';
 import { Scorer } from './scorer.js';
 import { StationTracker } from './station-tracker.js';
@@ -100,6 +100,17 @@ describe('StationTracker', () => {
     expect(statuses[8]!.contributors).toEqual([]);
   });
 
+  it('decides with the equipment state the snapshot arrived in, not one that came after it', async () => {
+    for (let seq = 0; seq < 3; seq++) send('e1', seq, { p: 5, q: 0 });
+    // The tool goes down after the three snapshots arrived but before they are scored.
+    bus.emit('state', { line: 'l1', station: 'e1', state: { state: 'UNSCHEDULED_DOWN', since: 1003 } });
+    await drain();
+    expect(last('e1')?.health).toBe('ALARM');
+    send('e1', 3, { p: 5, q: 0 });
+    await drain();
+    expect(anomalies).toBe(1);
+  });
+
   it('stores duplicates and late snapshots without scoring them twice, and counts gaps', async () => {
     // ts = 1000 + seq, so the second seq 0 is older than what came before it: late, not a counter reset.
     for (const seq of [0, 1, 1, 0, 5, 6]) send('e1', seq, { p: 0, q: 0 });
@@ -149,6 +160,40 @@ describe('StationTracker', () => {
     await drain();
     expect(health()).toBe('OK');
     expect(statuses.map((s) => s.health)).toEqual(['OK', 'OFFLINE', 'OK']);
+  });
+});
+
+describe('StationTracker while a model set loads', () => {
+  it('keeps arrival order when snapshots queued behind the load meet ones that could be routed at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'linewatch-tracker-load-'));
+    // The station's own set (no meta, so no type to fall back on).
+    await writeFile(join(dir, 'e1.onnx'), 'placeholder');
+    const logger = pino({ level: 'silent' });
+    const metrics = new DetectorMetrics();
+    const bus = new EventBus(logger, metrics);
+    let loaded!: (model: StationModel) => void;
+    const pending = new Promise<StationModel>((resolve) => (loaded = resolve));
+    const registry = new ModelRegistry({ modelsDir: dir, loadModel: () => pending, logger });
+    const scorer = new Scorer({ batchMax: 64, batchWaitMs: 0, metrics, logger });
+    const tracker = new StationTracker({ bus, registry, scorer, metrics, logger, warnAfter: 1, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 10_000 });
+    const seqs: number[] = [];
+    bus.on('score', ({ point }) => void seqs.push(point.seq));
+    tracker.start();
+    const send = (seq: number) => bus.emit('telemetry', { line: 'l1', station: 'e1', telemetry: { ts: 1000 + seq, seq, values: { p: 0, q: 0 } }, receivedAt: 0 });
+    for (let seq = 0; seq < 5; seq++) send(seq);
+    loaded(identityModel([]));
+    // The set is loaded now, but seq 0-4 still wait in the chain: seq 5 must queue behind them.
+    await registry.resolve('e1', undefined);
+    expect(registry.resolveLoaded('e1', undefined)).not.toBe(NOT_LOADED);
+    send(5);
+    await tracker.routed();
+    // Nothing waits any more: seq 6 takes the direct path.
+    send(6);
+    await tracker.stop();
+    await scorer.stop();
+    await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+    expect(seqs).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 });
 
