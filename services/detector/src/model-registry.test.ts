@@ -64,7 +64,7 @@ describe('ModelRegistry with context models', () => {
     expect(registry.resolveLoaded('e1', 'etch', { recipe: 'R1', step: 'main_etch' })).toBe(NOT_LOADED);
     const viaPromise = await registry.resolve('e1', 'etch', { recipe: 'R1', step: 'main_etch' });
     expect(registry.resolveLoaded('e1', 'etch', { recipe: 'R1', step: 'main_etch' })).toBe(viaPromise);
-    expect(registry.resolveLoaded('e1', 'etch', {})?.path).toBe(join(dir, 'etch', '_idle.onnx'));
+    expect(registry.resolveLoaded('e1', 'etch', {})).toMatchObject({ path: join(dir, 'etch', '_idle.onnx') });
     // A station with no set of its own and no type: known to be unmodelled.
     await registry.resolve('x1', undefined);
     expect(registry.resolveLoaded('x1', undefined)).toBeUndefined();
