@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -78,6 +78,24 @@ describe('recording files', () => {
     const w = await RecordingWriter.create(path, { source: { kind: 'mqtt', detail: 'mqtt://127.0.0.1' } });
     w.write(telemetry(1));
     await w.abort();
+    await expect(listRecordings(dir)).rejects.toThrow(/no \.jsonl\.gz recordings/);
+  });
+});
+
+describe('a recording that cannot be written', () => {
+  it('rejects drain() and close() on a full disk instead of hanging', async () => {
+    const path = join(dir, 'full.jsonl.gz');
+    // The body goes to /dev/full: every write fails with ENOSPC, as on a full disk.
+    await symlink('/dev/full', `${path}.body`);
+    const w = await RecordingWriter.create(path, { source: { kind: 'simulator', detail: 't' }, level: 0 });
+    let drained: Promise<void> | undefined;
+    for (let i = 0; i < 50_000 && !drained; i++) {
+      w.write(telemetry(i));
+      if (w.needsDrain) drained = w.drain();
+    }
+    expect(drained).toBeDefined();
+    await expect(drained).rejects.toThrow(/full\.jsonl\.gz cannot be written/);
+    await expect(w.close()).rejects.toThrow();
     await expect(listRecordings(dir)).rejects.toThrow(/no \.jsonl\.gz recordings/);
   });
 });

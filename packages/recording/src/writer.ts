@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gzipSync, type Gzip } from 'node:zlib';
@@ -43,6 +43,7 @@ export class RecordingWriter {
   private start = Number.POSITIVE_INFINITY;
   private end = Number.NEGATIVE_INFINITY;
   private closed = false;
+  private failure: unknown;
   private readonly done: Promise<void>;
 
   private constructor(
@@ -52,8 +53,10 @@ export class RecordingWriter {
     file: WriteStream,
   ) {
     this.done = pipeline(gzip, file);
-    // pipeline() rejects on error; keep the rejection observed until close() awaits it.
-    this.done.catch(() => undefined);
+    // pipeline() rejects on error; keep the rejection observed until close() or drain() reports it.
+    this.done.catch((err: unknown) => {
+      this.failure = err;
+    });
   }
 
   static async create(path: string, options: RecordingWriterOptions): Promise<RecordingWriter> {
@@ -72,9 +75,16 @@ export class RecordingWriter {
     return this.gzip.writableNeedDrain;
   }
 
+  /** Resolves when gzip takes data again; rejects when the file cannot be written (a full disk), never hangs. */
   drain(): Promise<void> {
     if (!this.gzip.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => this.gzip.once('drain', resolve));
+    const drained = new Promise<void>((resolve) => this.gzip.once('drain', resolve));
+    const failed = (cause: unknown): never => {
+      throw new Error(`recording ${this.path} cannot be written`, { cause });
+    };
+    return Promise.race([drained, this.done]).then(() => {
+      if (this.failure) failed(this.failure);
+    }, failed);
   }
 
   write(entry: RecordingEntry): void {
@@ -124,10 +134,9 @@ export class RecordingWriter {
     await this.done;
     const header = this.header();
     const tmp = `${this.path}.tmp`;
-    const out = createWriteStream(tmp);
     try {
-      await new Promise<void>((resolve, reject) => out.write(gzipSync(`${JSON.stringify(header)}\n`), (err) => (err ? reject(err) : resolve())));
-      await pipeline(createReadStream(`${this.path}.body`), out);
+      await writeFile(tmp, gzipSync(`${JSON.stringify(header)}\n`));
+      await pipeline(createReadStream(`${this.path}.body`), createWriteStream(tmp, { flags: 'a' }));
       await rename(tmp, this.path);
     } finally {
       await rm(`${this.path}.body`, { force: true });
