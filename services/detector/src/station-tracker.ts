@@ -311,7 +311,8 @@ export class StationTracker {
   checkOffline(): void {
     const now = this.now();
     for (const s of this.stations.values()) {
-      if (s.health === undefined || s.overlay === 'OFFLINE' || now - s.lastSeen <= this.deps.offlineAfterMs) continue;
+      // Any station that has sent telemetry, scored yet or not: a backtest notices silence before it scores.
+      if (s.lastSeq === undefined || s.overlay === 'OFFLINE' || now - s.lastSeen <= this.deps.offlineAfterMs) continue;
       s.overlay = 'OFFLINE';
       s.health = 'OFFLINE';
       s.since = now;

@@ -18,6 +18,7 @@ const SCENARIO: Scenario = {
   faults: [
     { station: 'etch-01', type: 'step', sensors: ['chamber_pressure'], at: 400, duration: 60, magnitude: 10 },
     { station: 'cmp-01', type: 'step', sensors: ['platen_motor_current'], at: 500, duration: 60, magnitude: 10 },
+    { station: 'inspection-01', type: 'tool_down', at: 450, duration: 30 },
   ],
 };
 
@@ -43,17 +44,21 @@ afterAll(async () => {
 describe('backtest of a simulated run with injected faults', () => {
   it('detects both steps within a few samples, through the live decision rules', async () => {
     const { report } = await backtest(options());
-    expect(report.totals).toEqual({ runs: 1, telemetry: 8 * 6000, scored: 8 * 6000, unscored: 0 });
+    // The tool that is down sends nothing for 30 s (300 snapshots at 10 Hz).
+    expect(report.totals).toEqual({ runs: 1, telemetry: 8 * 6000 - 300, scored: 8 * 6000 - 300, unscored: 0 });
     expect(report.windows.map((w) => [w.station, w.fault, w.detected])).toEqual([
       ['cmp-01', 'step', true],
       ['etch-01', 'step', true],
+      ['inspection-01', 'tool_down', false],
     ]);
-    for (const w of report.windows) {
+    // A tool down is no process ALARM by design; the report says what the station showed instead.
+    expect(report.windows[2]?.shown).toEqual(expect.arrayContaining(['OFFLINE', 'UNSCHEDULED_DOWN']));
+    for (const w of report.windows.filter((x) => x.fault === 'step')) {
       // ALARM needs 3 anomalous samples in a row: at 10 Hz the earliest is 0.2 s after the first.
       expect(w.timeToDetectMs).toBeGreaterThanOrEqual(200);
       expect(w.timeToDetectMs).toBeLessThanOrEqual(30_000);
     }
-    expect(report.events).toMatchObject({ windows: 2, detected: 2, missed: 0, detectionRate: 1 });
+    expect(report.events).toMatchObject({ windows: 3, detected: 2, missed: 1 });
     // Every alert is an anomaly event the live detector would have published, with its deterministic id.
     const etch = report.windows.find((w) => w.station === 'etch-01');
     expect(report.episodes.find((e) => e.window === etch?.id)?.id).toBe(`fab1/etch-01/${etch?.detectedAt}`);
@@ -77,18 +82,18 @@ describe('backtest of a simulated run with injected faults', () => {
   it('trains each run on its first rows and scores only the rest', async () => {
     const { report } = await backtest(options({ trainRows: 3000, fit: { minContextRows: 200 } }));
     expect(report.options.model).toBe('trained:3000');
-    expect(report.events.windows).toBe(2);
+    expect(report.events.windows).toBe(3);
     expect(report.events.detected).toBe(2);
     // Training rows are fed to the detector but left out of every count.
     const counted = report.samplewise.tp + report.samplewise.fp + report.samplewise.tn + report.samplewise.fn + report.samplewise.unlabelled;
-    expect(counted).toBe(8 * (6000 - 3000));
+    expect(counted).toBe(8 * (6000 - 3000) - 300);
   });
 
   it('scores every station with one bring-your-own model file', async () => {
     const { report } = await backtest(options({ model: join(MODELS, 'etch.onnx') }));
     // etch-01 has the etch model's sensors; the other stations lack them and stay unscored, and say so.
     expect(report.runs[0]?.scored).toBe(6000);
-    expect(report.runs[0]?.unscored).toBe(7 * 6000);
+    expect(report.runs[0]?.unscored).toBe(7 * 6000 - 300);
     expect(Object.keys(report.samplewise.byStation)).toContain('fab1/etch-01');
     expect(report.samplewise.byStation['fab1/etch-01']?.tn).toBeGreaterThan(5000);
     expect(report.windows.find((w) => w.station === 'cmp-01')?.shown).toContain('DATA_QUALITY');

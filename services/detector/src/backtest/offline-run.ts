@@ -83,15 +83,23 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   bus.on('score', ({ point }) => onScore(point));
   bus.on('status', ({ status }) => {
     if (status.health === 'DATA_QUALITY' || status.health === 'OFFLINE' || status.health === 'UNMODELLED') {
-      trace(status.line, status.station).overlays.push({ ts: status.ts, health: status.health });
+      // OFFLINE is declared on the data clock when the silence is noticed (`since`); the others belong to a snapshot.
+      trace(status.line, status.station).overlays.push({ ts: status.health === 'OFFLINE' ? status.since : status.ts, health: status.health });
     }
   });
   bus.on('anomaly', ({ anomaly }) => {
     anomalies.push(anomaly);
   });
 
+  // The live detector looks for silent stations every offlineAfterMs / 4 of wall time; offline, of data time.
+  const offlineEvery = Math.max(1, Math.floor(opts.rules.offlineAfterMs / 4));
+  let offlineCheckedAt = clock;
   const feed = (entry: RecordingEntry): void => {
     clock = Math.max(clock, entry.at);
+    if (clock - offlineCheckedAt >= offlineEvery) {
+      offlineCheckedAt = clock;
+      tracker.checkOffline();
+    }
     switch (entry.kind) {
       case 'telemetry': {
         const t = trace(entry.line, entry.station);
@@ -122,7 +130,6 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   const settle = async (): Promise<void> => {
     await tracker.routed();
     await scorer.drain();
-    tracker.checkOffline();
   };
 
   try {
