@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
 import { StoreEnvSchema, storeConfigFromEnv, type StoreConfig } from '@linewatch/store';
 import { z } from 'zod';
@@ -29,11 +30,15 @@ const StartEnvSchema = z.object({
   SIM_SEED: z.coerce.number().int().default(1),
   /** pino level. */
   LOG_LEVEL: LogLevelSchema.default('info'),
+  /** Recordings the page can replay (relative to the repo root); a demo recording is written there when it holds none. */
+  RECORDINGS_DIR: z.string().min(1).default('recordings'),
+  /** Token for starting and stopping replays from the page; unset generates one and prints the page URL with it. */
+  API_TOKEN: z.string().optional(),
 });
-export type StartConfig = Readonly<z.infer<typeof StartEnvSchema>> & { store: StoreConfig };
+export type StartConfig = Readonly<z.infer<typeof StartEnvSchema>> & { store: StoreConfig; recordingsDir: string };
 
 /** Parses env (empty strings are unset); throws one Error listing every problem. */
 export function loadStartConfig(env: NodeJS.ProcessEnv, root: string): StartConfig {
   const config = parseEnv(StartEnvSchema, env, 'npm start');
-  return Object.freeze({ ...config, store: storeConfigFromEnv(config, root) });
+  return Object.freeze({ ...config, store: storeConfigFromEnv(config, root), recordingsDir: path.resolve(root, config.RECORDINGS_DIR) });
 }

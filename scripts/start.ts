@@ -2,10 +2,11 @@
  * `npm start`: the whole line in one process. Ctrl-C (SIGINT) or SIGTERM stops every component in reverse
  * order, flushing the detector's buffers.
  */
+import { randomBytes } from 'node:crypto';
 import { DEFAULT_LINE, DEFAULT_SCENARIO, loadScenario } from '@linewatch/simulators';
 import { redactUrl } from '@linewatch/protocol';
 import pino from 'pino';
-import { startLine, REPO_ROOT } from './line.js';
+import { ensureDemoRecording, startLine, REPO_ROOT } from './line.js';
 import { loadStartConfig, type StartConfig } from './start-config.js';
 
 async function main(): Promise<void> {
@@ -20,10 +21,18 @@ async function main(): Promise<void> {
   const pretty = process.stdout.isTTY && process.env.NODE_ENV !== 'production';
   const logger = pino({
     level: config.LOG_LEVEL,
-    redact: { paths: ['*.password', '*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', '*.authorization'], censor: '[redacted]' },
+    redact: { paths: ['*.password', '*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', '*.API_TOKEN', '*.authorization'], censor: '[redacted]' },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' } } } : {}),
   });
   const scenario = config.SIM_SCENARIO ? loadScenario(config.SIM_SCENARIO) : DEFAULT_SCENARIO;
+  const lineDef = { ...DEFAULT_LINE, line: config.LINE };
+  // Something to replay from the page on the very first run.
+  await ensureDemoRecording(config.recordingsDir, lineDef, logger).catch((err: unknown) => {
+    // The line matters more than the demo: it runs without one.
+    logger.warn({ err }, 'could not write the demo recording; the page will have nothing to replay');
+  });
+  // Whoever starts the line may start replays from the page: the URL printed below carries the token.
+  const generatedToken = config.API_TOKEN ? undefined : randomBytes(24).toString('base64url');
   const line = await startLine({
     mqttUrl: config.MQTT_URL,
     mqttPort: config.MQTT_PORT,
@@ -31,17 +40,30 @@ async function main(): Promise<void> {
     httpHost: config.HOST,
     httpPort: config.PORT,
     detectorHttpPort: config.DETECTOR_HTTP_PORT,
-    line: { ...DEFAULT_LINE, line: config.LINE },
+    line: lineDef,
     simulate: config.SIMULATE === 'true',
     scenario,
     seed: config.SIM_SEED,
     rateHz: config.SIM_RATE,
-    env: process.env,
+    env: { ...process.env, RECORDINGS_DIR: config.recordingsDir, ...(generatedToken ? { API_TOKEN: generatedToken } : {}) },
     logger,
   });
   const storeName = config.INFLUX_URL ? `InfluxDB ${redactUrl(config.INFLUX_URL)}` : `SQLite ${config.store.sqlitePath}`;
+  const pageUrl = generatedToken ? `${line.url}/#token=${generatedToken}` : line.url;
+  const replayNote = generatedToken
+    ? 'this URL carries a token generated for this run: it lets the page start and stop replays (set API_TOKEN to choose your own)'
+    : 'replays from the page ask once for the API_TOKEN you set';
   process.stdout.write(
-    `\n  linewatch is running: ${line.url}\n  broker ${redactUrl(line.mqttUrl)} · store ${storeName} · ${config.SIMULATE === 'true' ? `simulated line ${config.LINE}` : 'no simulator'}\n  Ctrl-C stops everything.\n\n`,
+    [
+      '',
+      `  linewatch is running: ${pageUrl}`,
+      `  ${replayNote}`,
+      `  broker ${redactUrl(line.mqttUrl)} · store ${storeName} · ${config.SIMULATE === 'true' ? `simulated line ${config.LINE}` : 'no simulator'}`,
+      `  replays from the page play into line ${line.replayLine}, from the recordings in ${config.recordingsDir}`,
+      '  Ctrl-C stops everything.',
+      '',
+      '',
+    ].join('\n'),
   );
   let stopping = false;
   const shutdown = (signal: string) => {

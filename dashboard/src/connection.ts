@@ -21,10 +21,12 @@ export function connectLine(store: LineStore, url?: string): LineSocket {
 
   socket.on('snapshot', (snap) => store.update((s) => reduce.snapshot(s, snap, Date.now())));
   socket.on('status', (status) => store.update((s) => reduce.status(s, status)));
-  socket.on('state', (u) => store.update((s) => reduce.state(s, u.station, u.state)));
+  socket.on('state', (u) => store.update((s) => reduce.state(s, u.station, u.state, u.line)));
   socket.on('meta', (meta) => store.update((s) => reduce.meta(s, meta)));
   socket.on('anomaly', (anomaly) => store.update((s) => reduce.anomaly(s, anomaly)));
   socket.on('broker', (link) => store.update((s) => reduce.broker(s, link.connected)));
+  socket.on('replay', (status) => store.update((s) => reduce.replayStatus(s, status)));
+  socket.on('replayLine', (event) => store.update((s) => reduce.replayLine(s, event)));
 
   // A hidden tab may have been throttled for minutes; start from a full picture when it comes back.
   document.addEventListener('visibilitychange', () => {

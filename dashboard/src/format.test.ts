@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatNumber, formatWord } from './format.js';
+import { formatAge, formatDuration, formatNumber, formatPercent, formatSpeed, formatWord } from './format.js';
 
 describe('format', () => {
   it('keeps numbers short and readable', () => {
@@ -19,5 +19,19 @@ describe('format', () => {
 
   it('turns enum words into plain words', () => {
     expect(formatWord('UNSCHEDULED_DOWN')).toBe('UNSCHEDULED DOWN');
+  });
+});
+
+describe('replay formats', () => {
+  it('says speeds, countdowns and shares the way the banner shows them', () => {
+    expect(formatSpeed(10)).toBe('10×');
+    expect(formatSpeed(2.5)).toBe('2.5×');
+    expect(formatSpeed('max')).toBe('max speed');
+    expect(formatDuration(62_000)).toBe('1:02');
+    expect(formatDuration(3_723_000)).toBe('1:02:03');
+    expect(formatDuration(null)).toBe('--:--');
+    expect(formatPercent(0.456)).toBe('45 %');
+    expect(formatPercent(0.999)).toBe('99 %');
+    expect(formatPercent(1)).toBe('100 %');
   });
 });

@@ -24,3 +24,24 @@ export function formatClock(epochMs: number): string {
 export function formatWord(word: string): string {
   return word.replace(/_/g, ' ');
 }
+
+/** A replay speed as people say it: "10×", or "max". */
+export function formatSpeed(speed: number | 'max'): string {
+  return speed === 'max' ? 'max speed' : `${formatNumber(speed)}×`;
+}
+
+/** A duration like a countdown: "1:02", "1:02:03", or "--:--" when unknown. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '--:--';
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** A share 0..1 as whole percent, never 100 % before it is done. */
+export function formatPercent(fraction: number): string {
+  const pct = fraction >= 1 ? 100 : Math.min(99, Math.floor(fraction * 100));
+  return `${pct} %`;
+}

@@ -33,6 +33,18 @@ describe('summarizeLine', () => {
   });
 });
 
+describe('summarizeLine with replayed data', () => {
+  const replayed = (v: StationView): StationView => ({ ...v, status: v.status ? { ...v.status, replay: true } : null });
+
+  it('never says the live line runs unmanned on replayed data', () => {
+    expect(summarizeLine([view('a', 'OK'), replayed(view('b', 'OK'))], NOW, 10_000, true)).toEqual({ word: 'ATTENTION', healthy: 1, total: 2 });
+  });
+
+  it('counts replayed stations as healthy on the replay line itself', () => {
+    expect(summarizeLine([replayed(view('a', 'OK'))], NOW, 10_000, true, true)).toEqual({ word: 'RUNNING UNMANNED', healthy: 1, total: 1 });
+  });
+});
+
 describe('isStale', () => {
   it('is stale past the limit or without any status', () => {
     expect(isStale(view('a', 'OK', 9_999), NOW, 10_000)).toBe(false);

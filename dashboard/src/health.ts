@@ -1,4 +1,5 @@
 import type { Health, StationView } from '@linewatch/protocol';
+import { isReplayed } from './station-list.js';
 
 /** A tile's health as shown: the detector's word, or what the page knows better (no status yet, stale data). */
 export type ShownHealth = Health | 'NO_STATUS';
@@ -44,11 +45,12 @@ export function isStale(view: StationView, serverNow: number, staleAfterMs: numb
 
 /**
  * The one word a wall screen shows for the whole line. ALARM wins; anything else not OK (including
- * stale or missing status) asks for attention; all OK and fresh means the line runs unmanned.
+ * stale or missing status) asks for attention; all OK and fresh means the line runs unmanned. Replayed data on
+ * the live line says nothing about the fab, so it is not healthy either, unless the line shown is the replay line.
  */
-export function summarizeLine(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean): LineSummary {
+export function summarizeLine(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean, replayLine = false): LineSummary {
   const total = views.length;
-  const healthy = views.filter((v) => v.status?.health === 'OK' && !isStale(v, serverNow, staleAfterMs)).length;
+  const healthy = views.filter((v) => v.status?.health === 'OK' && !isStale(v, serverNow, staleAfterMs) && (replayLine || !isReplayed(v))).length;
   if (!connected) return { word: 'DISCONNECTED', healthy, total };
   if (total === 0) return { word: 'NO DATA', healthy, total };
   if (views.some((v) => v.status?.health === 'ALARM')) return { word: 'ALARM', healthy, total };

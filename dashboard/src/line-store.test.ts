@@ -44,6 +44,7 @@ describe('line-store reducers', () => {
       anomalies: [],
       serverTime: 10_000,
       brokerConnected: true,
+      replay: { status: { state: 'idle', line: 'fab1-replay', run: null }, stations: [], anomalies: [] },
     };
     const s = reduce.snapshot(initialState(), snap, 9_000);
     expect(s.stations.map((v) => v.meta.station)).toEqual(['a', 'b']);
@@ -66,6 +67,41 @@ describe('line-store reducers', () => {
     s = reduce.anomaly(s, anomaly('y', 3));
     s = reduce.anomaly(s, anomaly('x', 1));
     expect(s.anomalies.map((a) => a.id)).toEqual(['y', 'x']);
+  });
+
+  it('drops live events of any other line, so replayed data cannot reach the live tiles', () => {
+    let s = reduce.meta({ ...initialState(), line: 'fab1' }, meta('a', 1));
+    const other = { ...status('a', 'ALARM'), line: 'fab1-replay' };
+    expect(reduce.status(s, other)).toBe(s);
+    expect(reduce.meta(s, { ...meta('b', 2), line: 'fab1-replay' })).toBe(s);
+    expect(reduce.anomaly(s, { ...anomaly('z', 1), line: 'fab1-replay' })).toBe(s);
+    expect(reduce.state(s, 'a', { state: 'PRODUCTIVE', since: 0 }, 'fab1-replay')).toBe(s);
+    s = reduce.status(s, status('a', 'WARN'));
+    expect(s.stations[0]?.status?.health).toBe('WARN');
+  });
+
+  it('keeps the replay line apart: its own stations, anomalies and status, cleared by a reset', () => {
+    const line = 'fab1-replay';
+    let s = initialState();
+    s = reduce.replayStatus(s, { state: 'playing', line, run: null });
+    s = reduce.replayLine(s, { kind: 'meta', line, meta: { ...meta('b', 2), line } });
+    s = reduce.replayLine(s, { kind: 'meta', line, meta: { ...meta('a', 1), line } });
+    s = reduce.replayLine(s, { kind: 'status', line, status: { ...status('a', 'ALARM'), line } });
+    s = reduce.replayLine(s, { kind: 'state', line, station: 'b', state: { state: 'STANDBY', since: 0, replay: true } });
+    s = reduce.replayLine(s, { kind: 'anomaly', line, anomaly: { ...anomaly('r1', 4), line } });
+    // An event for some third line is not this replay's.
+    expect(reduce.replayLine(s, { kind: 'reset', line: 'elsewhere' })).toBe(s);
+    expect(s.replay.stations.map((v) => [v.meta.station, v.status?.health ?? null, v.state?.state ?? null])).toEqual([
+      ['a', 'ALARM', null],
+      ['b', null, 'STANDBY'],
+    ]);
+    expect(s.replay.anomalies.map((a) => a.id)).toEqual(['r1']);
+    expect(s.stations).toEqual([]);
+    expect(s.anomalies).toEqual([]);
+    s = reduce.replayLine(s, { kind: 'reset', line });
+    expect(s.replay.stations).toEqual([]);
+    expect(s.replay.anomalies).toEqual([]);
+    expect(reduce.view(s, 'replay').view).toBe('replay');
   });
 
   it('notifies listeners only on change', () => {

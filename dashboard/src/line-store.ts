@@ -1,6 +1,17 @@
-import type { Anomaly, LineSnapshot, StateMessage, StationMeta, StationStatus, StationView } from '@linewatch/protocol';
+import type { Anomaly, LineSnapshot, ReplayLineEvent, ReplayStatus, StateMessage, StationMeta, StationStatus, StationView } from '@linewatch/protocol';
+import { sortedStations, stationList } from './station-list.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'lost';
+/** Which line the tiles show: the live line, or the line replays play into. */
+export type LineView = 'live' | 'replay';
+
+/** The replay line: its stations and anomalies, and the current (or last) replay. */
+export interface ReplayLineState {
+  /** null until the first snapshot. */
+  status: ReplayStatus | null;
+  stations: StationView[];
+  anomalies: Anomaly[];
+}
 
 export interface DashboardState {
   line: string | null;
@@ -13,21 +24,32 @@ export interface DashboardState {
   brokerConnected: boolean;
   /** serverTime − local clock at the last snapshot, so staleness does not depend on this PC's clock. */
   serverOffsetMs: number;
+  replay: ReplayLineState;
+  view: LineView;
 }
 
 const MAX_ANOMALIES = 200;
 
 export function initialState(): DashboardState {
-  return { line: null, stations: [], anomalies: [], connection: 'connecting', brokerConnected: false, serverOffsetMs: 0 };
+  return {
+    line: null,
+    stations: [],
+    anomalies: [],
+    connection: 'connecting',
+    brokerConnected: false,
+    serverOffsetMs: 0,
+    replay: { status: null, stations: [], anomalies: [] },
+    view: 'live',
+  };
 }
 
-function byProcessOrder(a: StationView, b: StationView): number {
-  return a.meta.order - b.meta.order || a.meta.station.localeCompare(b.meta.station);
+function addAnomaly(list: Anomaly[], anomaly: Anomaly): Anomaly[] {
+  if (list.some((a) => a.id === anomaly.id)) return list;
+  return [anomaly, ...list].sort((a, b) => b.ts - a.ts).slice(0, MAX_ANOMALIES);
 }
 
-function updateStation(s: DashboardState, station: string, patch: (v: StationView) => StationView): DashboardState {
-  return { ...s, stations: s.stations.map((v) => (v.meta.station === station ? patch(v) : v)) };
-}
+/** Live events of another line are dropped: the API sends only the live line's, and the page must not mix lines. */
+const otherLine = (s: DashboardState, line: string) => s.line !== null && line !== s.line;
 
 /** Pure transitions, one per server event: the page's whole state comes from these. */
 export const reduce = {
@@ -35,35 +57,55 @@ export const reduce = {
     return {
       ...s,
       line: snap.line,
-      stations: [...snap.stations].sort(byProcessOrder),
+      stations: sortedStations(snap.stations),
       anomalies: snap.anomalies.slice(0, MAX_ANOMALIES),
       brokerConnected: snap.brokerConnected,
       serverOffsetMs: snap.serverTime - localNow,
+      replay: { status: snap.replay.status, stations: sortedStations(snap.replay.stations), anomalies: snap.replay.anomalies.slice(0, MAX_ANOMALIES) },
     };
   },
   status(s: DashboardState, status: StationStatus): DashboardState {
-    return updateStation(s, status.station, (v) => ({ ...v, status, lastSeen: status.ts }));
+    return otherLine(s, status.line) ? s : { ...s, stations: stationList.status(s.stations, status) };
   },
-  state(s: DashboardState, station: string, state: StateMessage): DashboardState {
-    return updateStation(s, station, (v) => ({ ...v, state }));
+  state(s: DashboardState, station: string, state: StateMessage, line = s.line ?? ''): DashboardState {
+    return otherLine(s, line) ? s : { ...s, stations: stationList.state(s.stations, station, state) };
   },
   meta(s: DashboardState, meta: StationMeta): DashboardState {
-    const known = s.stations.some((v) => v.meta.station === meta.station);
-    const stations = known
-      ? s.stations.map((v) => (v.meta.station === meta.station ? { ...v, meta } : v))
-      : [...s.stations, { meta, state: null, status: null, lastSeen: null }];
-    return { ...s, stations: stations.sort(byProcessOrder) };
+    return otherLine(s, meta.line) ? s : { ...s, stations: stationList.meta(s.stations, meta) };
   },
   anomaly(s: DashboardState, anomaly: Anomaly): DashboardState {
-    if (s.anomalies.some((a) => a.id === anomaly.id)) return s;
-    const anomalies = [anomaly, ...s.anomalies].sort((a, b) => b.ts - a.ts).slice(0, MAX_ANOMALIES);
-    return { ...s, anomalies };
+    if (otherLine(s, anomaly.line)) return s;
+    const anomalies = addAnomaly(s.anomalies, anomaly);
+    return anomalies === s.anomalies ? s : { ...s, anomalies };
   },
   connection(s: DashboardState, connection: ConnectionState): DashboardState {
     return { ...s, connection };
   },
   broker(s: DashboardState, connected: boolean): DashboardState {
     return { ...s, brokerConnected: connected };
+  },
+  replayStatus(s: DashboardState, status: ReplayStatus): DashboardState {
+    return { ...s, replay: { ...s.replay, status } };
+  },
+  /** A change on the replay line; events for any other line are dropped. */
+  replayLine(s: DashboardState, event: ReplayLineEvent): DashboardState {
+    const r = s.replay;
+    if (r.status && event.line !== r.status.line) return s;
+    switch (event.kind) {
+      case 'meta':
+        return { ...s, replay: { ...r, stations: stationList.meta(r.stations, event.meta) } };
+      case 'state':
+        return { ...s, replay: { ...r, stations: stationList.state(r.stations, event.station, event.state) } };
+      case 'status':
+        return { ...s, replay: { ...r, stations: stationList.status(r.stations, event.status) } };
+      case 'anomaly':
+        return { ...s, replay: { ...r, anomalies: addAnomaly(r.anomalies, event.anomaly) } };
+      case 'reset':
+        return { ...s, replay: { ...r, stations: [], anomalies: [] } };
+    }
+  },
+  view(s: DashboardState, view: LineView): DashboardState {
+    return s.view === view ? s : { ...s, view };
   },
 };
 

@@ -1,26 +1,41 @@
 import { byId } from './dom.js';
 import { connectLine } from './connection.js';
 import { summarizeLine } from './health.js';
-import { LineStore, type DashboardState } from './line-store.js';
+import { LineStore, reduce, type DashboardState } from './line-store.js';
 import { AnomaliesView } from './render-anomalies.js';
 import { HeaderView } from './render-header.js';
+import { ReplayBannerView } from './render-replay-banner.js';
 import { TilesView } from './render-tiles.js';
+import { ReplayPanel } from './replay-panel.js';
+import { takeTokenFromFragment } from './token.js';
 
 /** Matches the API's STALE_AFTER_MS default: a status older than this is shown stale. */
 const STALE_AFTER_MS = 10_000;
 
+// A token in the URL (`npm start` prints one) moves to this tab's storage and out of the address bar at once.
+const fragment = takeTokenFromFragment(location.hash, sessionStorage);
+if (fragment !== null) history.replaceState(history.state, '', `${location.pathname}${location.search}${fragment ? `#${fragment}` : ''}`);
+
 const store = new LineStore();
 const header = new HeaderView();
+const replayBanner = new ReplayBannerView();
 const tiles = new TilesView(byId<HTMLOListElement>('tiles'), byId('no-stations'));
 const anomalies = new AnomaliesView(byId<HTMLTableSectionElement>('anomaly-rows'), byId('no-anomalies'));
+const panel = new ReplayPanel(sessionStorage, () => scheduleRender());
 
 function render(state: DashboardState): void {
   const serverNow = Date.now() + state.serverOffsetMs;
   const connected = state.connection === 'connected';
-  header.render(state, summarizeLine(state.stations, serverNow, STALE_AFTER_MS, connected));
-  tiles.render(state.stations, serverNow, STALE_AFTER_MS, connected);
-  const names = new Map(state.stations.map((v) => [v.meta.station, v.meta.name]));
-  anomalies.render(state.anomalies, (station) => names.get(station) ?? station);
+  const replayView = state.view === 'replay';
+  const stations = replayView ? state.replay.stations : state.stations;
+  const shown = replayView ? state.replay.anomalies : state.anomalies;
+  // The replay line's data clock is not the wall clock, so its staleness is left to the detector (OFFLINE).
+  header.render(state, summarizeLine(stations, serverNow, replayView ? Number.POSITIVE_INFINITY : STALE_AFTER_MS, connected, replayView));
+  replayBanner.render(state);
+  panel.render(state);
+  tiles.render(stations, serverNow, STALE_AFTER_MS, connected, state.view);
+  const names = new Map(stations.map((v) => [v.meta.station, v.meta.name]));
+  anomalies.render(shown, (station) => names.get(station) ?? station);
 }
 
 // Many events can land in one frame; draw once per frame.
@@ -33,8 +48,12 @@ function scheduleRender(): void {
   });
 }
 
+byId('view-live').addEventListener('click', () => store.update((s) => reduce.view(s, 'live')));
+byId('view-replay').addEventListener('click', () => store.update((s) => reduce.view(s, 'replay')));
+
 store.subscribe(scheduleRender);
 // Ages and staleness move with the clock even when no message arrives.
 setInterval(scheduleRender, 1_000);
 connectLine(store);
+void panel.loadRecordings();
 render(store.state);

@@ -1,13 +1,16 @@
 import type { StationView } from '@linewatch/protocol';
 import { el, setText } from './dom.js';
-import { formatAge, formatNumber, formatWord } from './format.js';
+import { formatAge, formatClock, formatNumber, formatWord } from './format.js';
 import { HEALTH_ICON, HEALTH_LABEL, isStale, lastUpdate, type ShownHealth } from './health.js';
+import type { LineView } from './line-store.js';
+import { isReplayed } from './station-list.js';
 
 interface TileParts {
   root: HTMLLIElement;
   name: HTMLElement;
   id: HTMLElement;
   badge: HTMLElement;
+  replayTag: HTMLElement;
   equipment: HTMLElement;
   score: HTMLElement;
   barFill: HTMLElement;
@@ -28,7 +31,12 @@ function buildTile(station: string): TileParts {
   const id = el('span', 'tile-id');
   title.append(name, id);
   const badge = el('span', 'badge');
-  head.append(title, badge);
+  const replayTag = el('span', 'replay-tag', 'REPLAY');
+  replayTag.dataset.testid = 'replay-tag';
+  replayTag.title = 'This station shows replayed data, not live data';
+  const badges = el('div', 'tile-badges');
+  badges.append(replayTag, badge);
+  head.append(title, badges);
   const equipment = el('div', 'tile-equipment');
   const scoreRow = el('div', 'tile-score');
   const score = el('span', 'score-text');
@@ -40,15 +48,25 @@ function buildTile(station: string): TileParts {
   const contributor = el('div', 'tile-contributor');
   const age = el('div', 'tile-age');
   root.append(head, equipment, scoreRow, contributor, age);
-  return { root, name, id, badge, equipment, score, barFill, contributor, age };
+  return { root, name, id, badge, replayTag, equipment, score, barFill, contributor, age };
 }
 
-function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfterMs: number, connected: boolean): void {
+/**
+ * In the replay view the data clock is the recording's (shifted, and faster than the wall clock), so ages and
+ * staleness mean nothing there: the tile shows the data time, and the detector's OFFLINE covers a silent station.
+ */
+function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView): void {
   const status = view.status;
   const health: ShownHealth = status?.health ?? 'NO_STATUS';
-  const stale = !connected || isStale(view, serverNow, staleAfterMs);
+  const replayView = mode === 'replay';
+  const stale = !connected || (!replayView && isStale(view, serverNow, staleAfterMs));
+  const replayed = replayView || isReplayed(view);
   t.root.dataset.health = health;
+  t.root.dataset.line = view.meta.line;
+  t.root.dataset.replay = String(replayed);
   t.root.classList.toggle('stale', stale);
+  t.root.classList.toggle('replayed', replayed);
+  t.replayTag.hidden = !replayed;
   setText(t.name, view.meta.name);
   setText(t.id, view.meta.station);
   setText(t.badge, `${HEALTH_ICON[health]} ${HEALTH_LABEL[health]}`);
@@ -69,7 +87,15 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   const ts = lastUpdate(view);
   const age = ts === null ? '' : formatAge(serverNow - ts);
   const ageText =
-    ts === null ? 'no status yet' : !connected ? `NOT LIVE · last update ${age} ago` : stale ? `STALE · ${age} old` : `updated ${age} ago`;
+    ts === null
+      ? 'no status yet'
+      : !connected
+        ? `NOT LIVE · last update ${age} ago`
+        : replayView
+          ? `replayed data · data time ${formatClock(ts)}`
+          : stale
+            ? `STALE · ${age} old`
+            : `updated ${age} ago`;
   setText(t.age, ageText);
 }
 
@@ -82,7 +108,7 @@ export class TilesView {
     private readonly empty: HTMLElement,
   ) {}
 
-  render(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean): void {
+  render(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView = 'live'): void {
     const seen = new Set<string>();
     views.forEach((view, index) => {
       const station = view.meta.station;
@@ -92,7 +118,7 @@ export class TilesView {
         tile = buildTile(station);
         this.tiles.set(station, tile);
       }
-      fillTile(tile, view, serverNow, staleAfterMs, connected);
+      fillTile(tile, view, serverNow, staleAfterMs, connected, mode);
       if (this.list.children[index] !== tile.root) this.list.insertBefore(tile.root, this.list.children[index] ?? null);
     });
     for (const [station, tile] of this.tiles) {

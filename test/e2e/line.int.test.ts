@@ -88,9 +88,12 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
       for (const kind of ['status', 'meta', 'state'] as const) await cleaner.publishAsync(topics[kind](lineId, s.id), '', { retain: true, qos: 1 });
     await cleaner.endAsync();
     await line?.stop();
-    // Drop the detector's persistent session (clean: false), so sessions do not pile up on the shared broker.
-    const sessionCleaner = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: detectorClientId, clean: true }).catch(() => undefined);
-    await sessionCleaner?.endAsync();
+    // Drop the detectors' persistent sessions (clean: false; the live one and the replay line's), so sessions do
+    // not pile up on the shared broker.
+    for (const clientId of [detectorClientId, `${detectorClientId}-replay`]) {
+      const sessionCleaner = await mqtt.connectAsync(TEST_MQTT_URL, { clientId, clean: true }).catch(() => undefined);
+      await sessionCleaner?.endAsync();
+    }
     const u = new URL(TEST_INFLUX_URL);
     await new InfluxDB({ host: u.hostname, port: Number(u.port) }).dropDatabase(database);
   });

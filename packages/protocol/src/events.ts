@@ -11,15 +11,174 @@ export interface StationView {
 
 /** Sent on connect and after every reconnect, so a client never starts from a partial picture. */
 export interface LineSnapshot {
+  /** The live line. `stations` and `anomalies` are its own; the replay line's are under `replay`. */
   line: string;
   stations: StationView[];
   anomalies: Anomaly[];
   serverTime: number;
   /** Whether the API's own broker link is up; false means every status below may be stale. */
   brokerConnected: boolean;
+  /** The replay line (a separate line id, never the live one) and the replay that plays into it. */
+  replay: ReplayLineSnapshot;
 }
 
-/** socket.io events the server emits. Both the API and the dashboard are typed by these maps. */
+/**
+ * The replay line as a snapshot carries it: the current (or last) replay, and the stations and anomalies the
+ * detector reported for the replayed data. Stations stay after a replay ends (the broker retains them) until the
+ * next replay starts, which clears them.
+ *
+ * @example
+ * { status: { state: 'playing', line: 'fab1-replay', run: { recording: 'demo.jsonl.gz', speed: 10, ... } },
+ *   stations: [{ meta: { line: 'fab1-replay', station: 'etch-01', ... }, status: { health: 'OK', ... }, ... }],
+ *   anomalies: [] }
+ */
+export interface ReplayLineSnapshot {
+  status: ReplayStatus;
+  stations: StationView[];
+  anomalies: Anomaly[];
+}
+
+/** Speeds a replay runs at: 1..100 times the data clock, or `max` (as fast as the broker acknowledges). */
+export type ReplaySpeedSetting = number | 'max';
+
+/** `shifted` moves the run so that it starts now; `original` keeps the recorded times. */
+export type ReplayTimestamps = 'shifted' | 'original';
+
+/** `idle`: no replay since the API started. starting, playing and stopping mean a replay is running. */
+export type ReplayState = 'idle' | 'starting' | 'playing' | 'stopping' | 'completed' | 'stopped' | 'failed';
+
+/** True while a replay is running (publishing, or about to, or flushing): one at a time. */
+export function isReplayRunning(state: ReplayState): boolean {
+  return state === 'starting' || state === 'playing' || state === 'stopping';
+}
+
+/**
+ * Body of `POST /api/replay`: which stored recording (a file name inside the API's RECORDINGS_DIR), how fast,
+ * whether to loop, and which timestamps. It always plays into the replay line, never the live line.
+ *
+ * @example
+ * { recording: 'demo-fab1.jsonl.gz', speed: 10 }
+ * { recording: 'etch-wafer-07.jsonl.gz', speed: 'max', loop: true, timestamps: 'original' }
+ */
+export interface ReplayRequest {
+  recording: string;
+  speed: ReplaySpeedSetting;
+  loop?: boolean;
+  timestamps?: ReplayTimestamps;
+}
+
+/** Where a running replay is. `fraction` is sent/total (0..1), null while looping (no end). */
+export interface ReplayProgressView {
+  sent: number;
+  total: number | null;
+  acked: number;
+  errors: number;
+  /** Loop pass, from 0. */
+  pass: number;
+  /** Estimated ms until the end; null when unknown (looping, or nothing sent yet at `max`). */
+  etaMs: number | null;
+  /** Data time of the latest replayed entry (shifted when the replay shifts timestamps). */
+  dataAt: number | null;
+  fraction: number | null;
+}
+
+/** How a replay ended. `error` is a message for people, with no server paths in it. */
+export interface ReplayOutcome {
+  outcome: 'completed' | 'stopped' | 'failed';
+  error: string | null;
+  sent: number;
+  acked: number;
+  errors: number;
+  /** Publishes the broker had not acknowledged when the replay gave up waiting. */
+  unacked: number;
+  passes: number;
+}
+
+/** One replay started from the API. */
+export interface ReplayRun {
+  /** Unique per API process, e.g. `r3-lq2x9a`. */
+  id: string;
+  recording: string;
+  speed: ReplaySpeedSetting;
+  loop: boolean;
+  timestamps: ReplayTimestamps;
+  startedAt: number;
+  endedAt: number | null;
+  progress: ReplayProgressView;
+  result: ReplayOutcome | null;
+}
+
+/**
+ * The replay as `GET /api/replay`, the `replay` event and the snapshot show it: its state, the line it plays into
+ * and, once one has been started, the run.
+ *
+ * @example
+ * { state: 'idle', line: 'fab1-replay', run: null }
+ */
+export interface ReplayStatus {
+  state: ReplayState;
+  /** The replay line: where the API replays to. Never the live line. */
+  line: string;
+  run: ReplayRun | null;
+}
+
+/**
+ * A change on the replay line. These never come as the plain `status`/`anomaly`/`state`/`meta` events, which
+ * are the live line's only, so a client that does not know about replays can never mix them into the live view.
+ * `reset` means a new replay cleared the line: drop its stations and anomalies.
+ */
+export type ReplayLineEvent =
+  | { kind: 'meta'; line: string; meta: StationMeta }
+  | { kind: 'state'; line: string; station: string; state: StateMessage }
+  | { kind: 'status'; line: string; status: StationStatus }
+  | { kind: 'anomaly'; line: string; anomaly: Anomaly }
+  | { kind: 'reset'; line: string };
+
+/** One station of a recording, from its header. */
+export interface RecordingStationInfo {
+  line: string;
+  station: string;
+  type: string | null;
+  sensors: number;
+  telemetry: number;
+}
+
+/**
+ * One file of `GET /api/recordings`. A file whose header cannot be read is listed with `error` and no details,
+ * so one broken file never hides the others.
+ *
+ * @example
+ * { name: 'demo-fab1.jsonl.gz', bytes: 812345, modifiedAt: 1764400000000, error: null, source: 'simulator: seed 1',
+ *   scenario: 'demo', run: null, labels: 'truth', lines: ['fab1'], start: 1764400000000, end: 1764401200000,
+ *   durationMs: 1200000, stations: [...], counts: { telemetry: 9600, state: 40, meta: 8, truth: 12, labelled: 0 } }
+ */
+export interface RecordingInfo {
+  name: string;
+  bytes: number;
+  modifiedAt: number;
+  error: string | null;
+  /** `kind: detail`, e.g. `simulator: seed 1, 1 Hz, ...`. */
+  source: string | null;
+  scenario: string | null;
+  run: string | null;
+  labels: 'none' | 'truth' | 'points' | 'both' | null;
+  lines: string[];
+  start: number | null;
+  end: number | null;
+  durationMs: number | null;
+  stations: RecordingStationInfo[];
+  counts: { telemetry: number; state: number; meta: number; truth: number; labelled: number } | null;
+}
+
+/** Every REST error body: a stable code for programs and a message for people. */
+export interface ApiErrorBody {
+  error: { code: string; message: string };
+}
+
+/**
+ * socket.io events the server emits. Both the API and the dashboard are typed by these maps. `status`, `anomaly`,
+ * `state`, `meta` and `truth` are the live line's only; the replay line's come as `replayLine`.
+ */
 export interface ServerToClientEvents {
   snapshot: (snapshot: LineSnapshot) => void;
   status: (status: StationStatus) => void;
@@ -28,6 +187,10 @@ export interface ServerToClientEvents {
   meta: (meta: StationMeta) => void;
   truth: (truth: Truth) => void;
   broker: (link: { connected: boolean; at: number }) => void;
+  /** The replay's status and progress: at most about 4 a second, and at once when its state changes. */
+  replay: (status: ReplayStatus) => void;
+  /** A change on the replay line. */
+  replayLine: (event: ReplayLineEvent) => void;
 }
 
 /** socket.io events a client may send. */

@@ -13,6 +13,9 @@ import { errorMiddleware, notFoundRoute } from './http-error.js';
 import { LineState } from './line-state.js';
 import { LiveFeed } from './live-feed.js';
 import { ApiMetrics } from './metrics.js';
+import { RecordingLibrary } from './recordings.js';
+import { ReplayControl } from './replay-control.js';
+import { createReplayRoutes } from './replay-routes.js';
 import { createRoutes } from './routes.js';
 
 export { loadApiConfig, type ApiConfig } from './config.js';
@@ -44,7 +47,8 @@ function requestMetrics(metrics: ApiMetrics): RequestHandler {
 }
 
 /**
- * Builds the API: line state from MQTT, REST, socket.io live feed and the dashboard, on one HTTP server.
+ * Builds the API: line state from MQTT (the live line and the replay line), REST, replays of stored recordings,
+ * the socket.io live feed and the dashboard, on one HTTP server.
  * Nothing happens until `start()`, so tests build the real thing.
  *
  * @example
@@ -55,6 +59,8 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
   const log = deps.logger.child({ module: 'api' });
   const metrics = new ApiMetrics();
   const lineState = new LineState({ config, logger: deps.logger, metrics });
+  const library = new RecordingLibrary(config.RECORDINGS_DIR);
+  const replay = new ReplayControl({ config, library, clearLine: () => lineState.clearReplayLine(), logger: deps.logger, registry: metrics.registry });
 
   const app = express();
   app.disable('x-powered-by');
@@ -65,6 +71,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(createRoutes({ lineState, store: deps.store }));
+  app.use(createReplayRoutes({ library, replay, apiToken: config.API_TOKEN }));
   app.use('/api', notFoundRoute);
   app.use(dashboardFiles(config.DASHBOARD_DIR));
   app.use(notFoundRoute);
@@ -72,17 +79,19 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
 
   const server = http.createServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, { serveClient: false, maxHttpBufferSize: 16 * 1024 });
-  const liveFeed = new LiveFeed({ io, lineState, metrics, logger: deps.logger });
+  const liveFeed = new LiveFeed({ io, lineState, replay, metrics, logger: deps.logger });
 
   return {
     metrics: metrics.registry,
     async start() {
       await lineState.start();
-      const stored = await deps.store.anomalies({ line: config.LINE, limit: config.RECENT_ANOMALIES }).catch((err: unknown) => {
-        log.warn({ err }, 'could not load recent anomalies from the store; the live list starts empty');
-        return [];
-      });
-      lineState.seedAnomalies(stored);
+      for (const line of [config.LINE, config.REPLAY_LINE]) {
+        const stored = await deps.store.anomalies({ line, limit: config.RECENT_ANOMALIES }).catch((err: unknown) => {
+          log.warn({ err, line }, 'could not load recent anomalies from the store; the list starts empty');
+          return [];
+        });
+        lineState.seedAnomalies(stored);
+      }
       liveFeed.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err) => reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`, { cause: err })));
@@ -90,10 +99,12 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
       });
       const port = (server.address() as AddressInfo).port;
       const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
-      log.info({ url, config: redactConfig(config) }, 'api listening');
+      log.info({ url, config: redactConfig(config), replayControl: config.API_TOKEN ? 'enabled' : 'disabled: no API_TOKEN' }, 'api listening');
       return { url, port };
     },
     async stop() {
+      // A replay must not outlive the API that started it; its last status still reaches the clients.
+      await replay.close();
       liveFeed.stop();
       // io.close() also closes the HTTP server; drop idle keep-alive sockets so the port frees at once.
       await new Promise<void>((resolve) => {

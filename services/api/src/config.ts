@@ -30,11 +30,24 @@ const ApiConfigSchema = z.object({
   STALE_AFTER_MS: intFromEnv(10_000, 1_000, 3_600_000),
   /** How many recent anomalies the live snapshot carries. */
   RECENT_ANOMALIES: intFromEnv(200, 1, 10_000),
+  /** Folder of `.jsonl.gz` recordings the page may replay; a relative path resolves against the repo root. */
+  RECORDINGS_DIR: z
+    .string()
+    .min(1)
+    .default('recordings')
+    .transform((dir) => path.resolve(REPO_ROOT, dir)),
+  /** Line id replays from the page play into; empty means `{LINE}-replay`. Must differ from LINE. */
+  REPLAY_LINE: z.string().regex(ID_PATTERN, 'must be a line id (A-Z a-z 0-9 _ . -)').optional(),
+  /**
+   * Bearer token for the endpoints that change something (starting and stopping replays). Empty disables them
+   * (they answer 403). Never logged or returned.
+   */
+  API_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -base64 24`)').max(512).optional(),
   // The store's keys (INFLUX_*, SQLITE_PATH), used by the process entry for history.
   ...StoreEnvSchema.shape,
 });
 
-export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
+export type ApiConfig = Readonly<Omit<z.infer<typeof ApiConfigSchema>, 'REPLAY_LINE' | 'API_TOKEN'> & { REPLAY_LINE: string; API_TOKEN: string }>;
 
 /**
  * Parses the API config from env and reports every problem at once.
@@ -43,7 +56,14 @@ export type ApiConfig = Readonly<z.infer<typeof ApiConfigSchema>>;
  * const config = loadApiConfig({ PORT: '0', LINE: 'fab1' });
  */
 export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
-  const config = { ...parseEnv(ApiConfigSchema, env, 'api') };
+  const schema = ApiConfigSchema.superRefine((c, ctx) => {
+    // A replay into the live line would put recorded data on the operators' screens and alerts as if it were live.
+    if ((c.REPLAY_LINE ?? `${c.LINE}-replay`) === c.LINE) ctx.addIssue({ code: 'custom', path: ['REPLAY_LINE'], message: 'must differ from LINE' });
+    if (!ID_PATTERN.test(`${c.LINE}-replay`) && c.REPLAY_LINE === undefined)
+      ctx.addIssue({ code: 'custom', path: ['REPLAY_LINE'], message: `"${c.LINE}-replay" is too long for a line id; set REPLAY_LINE` });
+  });
+  const parsed = parseEnv(schema, env, 'api');
+  const config = { ...parsed, REPLAY_LINE: parsed.REPLAY_LINE ?? `${parsed.LINE}-replay`, API_TOKEN: parsed.API_TOKEN ?? '' };
   if (config.MQTT_CLIENT_ID === '') config.MQTT_CLIENT_ID = `linewatch-api-${Math.random().toString(16).slice(2, 10)}`;
   return Object.freeze(config);
 }
@@ -56,5 +76,6 @@ export function redactConfig(config: ApiConfig): Record<string, unknown> {
     INFLUX_URL: config.INFLUX_URL ? redactUrl(config.INFLUX_URL) : undefined,
     MQTT_PASSWORD: config.MQTT_PASSWORD ? '[redacted]' : '',
     INFLUX_PASSWORD: config.INFLUX_PASSWORD ? '[redacted]' : '',
+    API_TOKEN: config.API_TOKEN ? '[redacted]' : '',
   };
 }

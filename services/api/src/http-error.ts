@@ -2,7 +2,16 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
-export type HttpErrorCode = 'bad_request' | 'not_found' | 'payload_too_large' | 'unavailable' | 'internal';
+export type HttpErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unprocessable'
+  | 'unavailable'
+  | 'internal';
 
 /** The one error type routes throw; the error middleware turns it into `{ error: { code, message } }`. */
 export class HttpError extends Error {

@@ -7,7 +7,7 @@ import { REPO_ROOT, loadApiConfig, type ApiConfig } from './config.js';
 const logger = pino({
   name: 'linewatch-api',
   level: process.env.LOG_LEVEL ?? 'info',
-  redact: { paths: ['*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', 'password', '*.password', 'req.headers.authorization'], censor: '[redacted]' },
+  redact: { paths: ['*.MQTT_PASSWORD', '*.INFLUX_PASSWORD', '*.API_TOKEN', 'password', '*.password', 'req.headers.authorization', '*.authorization'], censor: '[redacted]' },
 });
 
 async function main(): Promise<void> {

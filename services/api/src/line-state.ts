@@ -1,31 +1,27 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
-  AnomalySchema,
-  StateMessageSchema,
-  StationMetaSchema,
-  StationStatusSchema,
-  TruthSchema,
-  decodePayload,
   parseTopic,
   redactUrl,
   topics,
   type Anomaly,
   type LineSnapshot,
-  type StateMessage,
-  type StationMeta,
-  type StationStatus,
+  type ReplayStatus,
   type StationTopicKind,
   type StationView,
 } from '@linewatch/protocol';
 import type { ApiConfig } from './config.js';
 import { TypedBus, type LineEvents } from './line-events.js';
+import { LinePicture } from './line-picture.js';
 import type { ApiMetrics } from './metrics.js';
 
 /** Kinds the API listens to; telemetry stays with the detector. */
 export const WATCHED_KINDS = ['meta', 'state', 'status', 'anomaly', 'truth'] as const satisfies readonly StationTopicKind[];
-const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Retained topics a new replay clears on the replay line, so the last replay's stations do not linger. */
+const RETAINED_KINDS = ['meta', 'state', 'status'] as const satisfies readonly StationTopicKind[];
 const FIRST_CONNECT_WAIT_MS = 5_000;
+/** Clearing the replay line must not hold a replay up for long when the broker is away. */
+const CLEAR_WAIT_MS = 5_000;
 
 export interface LineStateDeps {
   config: ApiConfig;
@@ -34,27 +30,33 @@ export interface LineStateDeps {
 }
 
 /**
- * The API's picture of one line, built from retained meta/state/status plus live anomaly and truth
- * messages. Every message is validated; a bad one is logged, counted and dropped.
+ * The API's picture of the live line and of the replay line, built from retained meta/state/status plus live
+ * anomaly and truth messages over one broker connection. Every message is validated; a bad one is logged,
+ * counted and dropped. The two lines are kept apart: replayed data never lands in the live picture.
  */
 export class LineState {
   private client: MqttClient | null = null;
-  private readonly metas = new Map<string, StationMeta>();
-  private readonly states = new Map<string, StateMessage>();
-  private readonly statuses = new Map<string, StationStatus>();
-  /** Newest first. */
-  private recent: Anomaly[] = [];
   private connected = false;
   private readonly log: Logger;
   readonly bus: TypedBus<LineEvents>;
+  /** The line operators watch. */
+  readonly live: LinePicture;
+  /** Where replays from the page play into (REPLAY_LINE). */
+  readonly replay: LinePicture;
 
   constructor(private readonly deps: LineStateDeps) {
     this.log = deps.logger.child({ module: 'line-state' });
     this.bus = new TypedBus<LineEvents>((event, err) => this.log.error({ err, event }, 'line event listener failed'));
+    this.live = new LinePicture(deps.config.LINE, deps.config.RECENT_ANOMALIES, this.bus);
+    this.replay = new LinePicture(deps.config.REPLAY_LINE, deps.config.RECENT_ANOMALIES, this.bus);
   }
 
   get line(): string {
-    return this.deps.config.LINE;
+    return this.live.line;
+  }
+
+  get replayLine(): string {
+    return this.replay.line;
   }
 
   get brokerConnected(): boolean {
@@ -98,46 +100,61 @@ export class LineState {
     this.bus.clear();
   }
 
-  /** Stations with meta, in process order. Status and state may arrive before meta; they wait for it. */
+  /** Live stations in process order. */
   stations(): StationView[] {
-    return [...this.metas.values()]
-      .sort((a, b) => a.order - b.order || a.station.localeCompare(b.station))
-      .map((meta) => this.view(meta));
+    return this.live.stations();
   }
 
+  /** A live station. */
   station(id: string): StationView | undefined {
-    const meta = this.metas.get(id);
-    return meta ? this.view(meta) : undefined;
+    return this.live.station(id);
   }
 
-  /** Merges stored anomalies into the ring, so a restarted API still shows what happened before it. */
+  /** Merges stored anomalies of either line into its ring, so a restarted API still shows what happened before it. */
   seedAnomalies(stored: Anomaly[]): void {
-    const known = new Set(this.recent.map((a) => a.id));
-    const merged = [...this.recent, ...stored.filter((a) => a.line === this.line && !known.has(a.id))];
-    this.recent = merged.sort((a, b) => b.ts - a.ts).slice(0, this.deps.config.RECENT_ANOMALIES);
+    this.live.seedAnomalies(stored);
+    this.replay.seedAnomalies(stored);
   }
 
   recentAnomalies(): Anomaly[] {
-    return [...this.recent];
+    return this.live.recentAnomalies();
   }
 
-  snapshot(): LineSnapshot {
+  snapshot(replay: ReplayStatus): LineSnapshot {
     return {
       line: this.line,
-      stations: this.stations(),
-      anomalies: this.recentAnomalies(),
+      stations: this.live.stations(),
+      anomalies: this.live.recentAnomalies(),
       serverTime: Date.now(),
       brokerConnected: this.connected,
+      replay: { status: replay, stations: this.replay.stations(), anomalies: this.replay.recentAnomalies() },
     };
   }
 
-  private view(meta: StationMeta): StationView {
-    const status = this.statuses.get(meta.station) ?? null;
-    return { meta, state: this.states.get(meta.station) ?? null, status, lastSeen: status ? status.ts : null };
+  /**
+   * Forgets the replay line and deletes its retained meta, state and status on the broker, so a new replay
+   * starts from an empty line. Waits for the broker at most a few seconds: a replay is not held up by it.
+   */
+  async clearReplayLine(): Promise<void> {
+    const stations = this.replay.clear();
+    const client = this.client;
+    if (!client || stations.length === 0) return;
+    const deletes = stations.flatMap((station) =>
+      RETAINED_KINDS.map((kind) => client.publishAsync(topics[kind](this.replayLine, station), '', { qos: 1, retain: true })),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), CLEAR_WAIT_MS)));
+    const outcome = await Promise.race([Promise.all(deletes).then(() => 'done' as const), timedOut]).catch((err: unknown) => {
+      this.log.warn({ err }, 'clearing the replay line failed');
+      return 'failed' as const;
+    });
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.log.warn({ line: this.replayLine }, 'broker did not confirm clearing the replay line in time; going on');
+    this.log.info({ line: this.replayLine, stations: stations.length, outcome }, 'replay line cleared');
   }
 
   private onConnect(client: MqttClient): void {
-    const filters = WATCHED_KINDS.map((kind) => topics.all(kind, this.line));
+    const filters = [this.line, this.replayLine].flatMap((line) => WATCHED_KINDS.map((kind) => topics.all(kind, line)));
     client.subscribe(filters, { qos: 1 }, (err) => {
       if (err) this.log.error({ err: { message: err.message } }, 'subscribe failed');
       else this.log.info({ filters }, 'subscribed');
@@ -158,8 +175,9 @@ export class LineState {
     const parsed = parseTopic(topic);
     const kind = parsed?.kind ?? 'unknown';
     try {
-      if (!parsed || parsed.line !== this.line) return this.reject(kind, topic, 'not a topic of this line');
-      const reason = this.dispatch(parsed.kind, parsed.station, payload);
+      const picture = parsed?.line === this.line ? this.live : parsed?.line === this.replayLine ? this.replay : undefined;
+      if (!parsed || !picture) return this.reject(kind, topic, 'not a topic of this line or its replay line');
+      const reason = picture.apply(parsed.kind, parsed.station, payload);
       if (reason) return this.reject(kind, topic, reason);
       this.deps.metrics.messages.inc({ kind });
     } catch (err) {
@@ -171,63 +189,5 @@ export class LineState {
   private reject(kind: string, topic: string, reason: string): void {
     this.deps.metrics.rejects.inc({ kind });
     this.log.warn({ topic, reason }, 'message rejected');
-  }
-
-  /** Returns a reject reason, or undefined when the message was applied. */
-  private dispatch(kind: StationTopicKind, station: string, payload: Buffer): string | undefined {
-    // An empty retained payload is MQTT's way to delete a retained message.
-    if (payload.byteLength === 0) return this.onCleared(kind, station);
-    switch (kind) {
-      case 'meta': {
-        const r = decodePayload(payload, StationMetaSchema, MAX_PAYLOAD_BYTES);
-        if (!r.ok) return r.reason;
-        if (r.value.station !== station || r.value.line !== this.line) return 'line/station differ from the topic';
-        this.metas.set(station, r.value);
-        this.bus.emit('meta', r.value);
-        return undefined;
-      }
-      case 'state': {
-        const r = decodePayload(payload, StateMessageSchema, MAX_PAYLOAD_BYTES);
-        if (!r.ok) return r.reason;
-        this.states.set(station, r.value);
-        this.bus.emit('state', { line: this.line, station, state: r.value });
-        return undefined;
-      }
-      case 'status': {
-        const r = decodePayload(payload, StationStatusSchema, MAX_PAYLOAD_BYTES);
-        if (!r.ok) return r.reason;
-        if (r.value.station !== station || r.value.line !== this.line) return 'line/station differ from the topic';
-        this.statuses.set(station, r.value);
-        this.bus.emit('status', r.value);
-        return undefined;
-      }
-      case 'anomaly': {
-        const r = decodePayload(payload, AnomalySchema, MAX_PAYLOAD_BYTES);
-        if (!r.ok) return r.reason;
-        if (r.value.station !== station || r.value.line !== this.line) return 'line/station differ from the topic';
-        // QoS 1 may deliver twice; the id is deterministic, so a repeat is dropped here.
-        if (this.recent.some((a) => a.id === r.value.id)) return undefined;
-        this.recent = [r.value, ...this.recent].sort((a, b) => b.ts - a.ts).slice(0, this.deps.config.RECENT_ANOMALIES);
-        this.bus.emit('anomaly', r.value);
-        return undefined;
-      }
-      case 'truth': {
-        const r = decodePayload(payload, TruthSchema, MAX_PAYLOAD_BYTES);
-        if (!r.ok) return r.reason;
-        if (r.value.station !== station || r.value.line !== this.line) return 'line/station differ from the topic';
-        this.bus.emit('truth', r.value);
-        return undefined;
-      }
-      case 'telemetry':
-        return 'telemetry is not handled by the API';
-    }
-  }
-
-  private onCleared(kind: StationTopicKind, station: string): string | undefined {
-    if (kind === 'meta') this.metas.delete(station);
-    else if (kind === 'state') this.states.delete(station);
-    else if (kind === 'status') this.statuses.delete(station);
-    else return 'empty payload';
-    return undefined;
   }
 }

@@ -1,0 +1,50 @@
+import type { ApiErrorBody, RecordingInfo, ReplayRequest, ReplayStatus } from '@linewatch/protocol';
+
+/** A REST call that did not succeed: the HTTP status (0 when the API did not answer) and the API's own message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  /** 401/403: the token is missing, wrong, or the API has none configured. */
+  get isAuth(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+async function call<T>(method: string, path: string, token?: string | null, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  } catch {
+    throw new ApiError(0, 'network', 'the API did not answer; is linewatch running?');
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const error = (parsed as Partial<ApiErrorBody> | undefined)?.error;
+    throw new ApiError(res.status, error?.code ?? 'http', error?.message ?? `the API answered ${res.status}`);
+  }
+  return parsed as T;
+}
+
+/** The API's replay endpoints, as the page uses them. */
+export const replayApi = {
+  recordings: () => call<RecordingInfo[]>('GET', '/api/recordings'),
+  status: () => call<ReplayStatus>('GET', '/api/replay'),
+  start: (token: string | null, request: ReplayRequest) => call<ReplayStatus>('POST', '/api/replay', token, request),
+  stop: (token: string | null) => call<ReplayStatus>('DELETE', '/api/replay', token),
+};

@@ -1,0 +1,179 @@
+import { isReplayRunning, type RecordingInfo, type ReplayRequest, type ReplayStatus } from '@linewatch/protocol';
+import { ApiError, replayApi } from './api-client.js';
+import { byId, el, setText } from './dom.js';
+import { formatDuration, formatSpeed } from './format.js';
+import type { DashboardState } from './line-store.js';
+import { forgetToken, readToken, saveToken } from './token.js';
+
+type Action = () => Promise<void>;
+
+function describeRecording(r: RecordingInfo): string {
+  if (r.error) return `${r.name} — cannot be replayed: ${r.error}`;
+  const stations = `${r.stations.length} station${r.stations.length === 1 ? '' : 's'}`;
+  const labels = r.labels && r.labels !== 'none' ? ` · ${r.labels === 'points' ? 'labelled' : 'with faults'}` : '';
+  return `${r.name} — ${formatDuration(r.durationMs)} · ${stations}${labels}`;
+}
+
+function describeEnd(status: ReplayStatus): string {
+  const run = status.run;
+  const result = run?.result;
+  if (!run || !result) return '';
+  const what = `Last replay (${run.recording} at ${formatSpeed(run.speed)})`;
+  if (result.outcome === 'failed') return `${what} failed: ${result.error ?? 'unknown error'}`;
+  return `${what} ${result.outcome}: ${result.sent} messages sent${result.errors + result.unacked > 0 ? `, ${result.errors + result.unacked} not confirmed by the broker` : ''}.`;
+}
+
+/**
+ * The replay controls: pick a recording and a speed, start and stop. Starting and stopping need the API token,
+ * taken from the page URL (`#token=...`) or asked for once here; a refusal says so plainly.
+ */
+export class ReplayPanel {
+  private readonly recording = byId<HTMLSelectElement>('replay-recording');
+  private readonly speed = byId<HTMLSelectElement>('replay-speed');
+  private readonly startButton = byId<HTMLButtonElement>('replay-start');
+  private readonly stopButton = byId<HTMLButtonElement>('replay-stop');
+  private readonly message = byId('replay-message');
+  private readonly tokenForm = byId<HTMLFormElement>('replay-token-form');
+  private readonly tokenInput = byId<HTMLInputElement>('replay-token-input');
+  private readonly tokenSet = byId('replay-token-set');
+  private recordings: RecordingInfo[] = [];
+  private signature = '';
+  private busy = false;
+  private running = false;
+  /** The message of the user's last action; it gives way to the replay's own news when that changes. */
+  private note: { text: string; error: boolean } | null = null;
+  private lastSeen = '';
+  /** What the user tried when the page had to ask for the token; it runs once the token is given. */
+  private pending: Action | null = null;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly changed: () => void,
+  ) {
+    this.startButton.addEventListener('click', () => this.act(() => this.start()));
+    this.stopButton.addEventListener('click', () => this.act(() => this.stop()));
+    this.recording.addEventListener('focus', () => void this.loadRecordings());
+    this.tokenForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const token = this.tokenInput.value.trim();
+      if (!token) return;
+      saveToken(this.storage, token);
+      this.tokenInput.value = '';
+      const pending = this.pending;
+      this.pending = null;
+      this.say('Token saved for this tab.', false);
+      if (pending) this.act(pending);
+    });
+    byId('replay-token-forget').addEventListener('click', () => {
+      forgetToken(this.storage);
+      this.say('Token forgotten.', false);
+    });
+  }
+
+  /** Fills the recording list; keeps the choice when the list is read again. */
+  async loadRecordings(): Promise<void> {
+    try {
+      this.recordings = await replayApi.recordings();
+    } catch (err) {
+      this.say(`Cannot list recordings: ${(err as Error).message}`, true);
+      return;
+    }
+    // Rebuilding the options of an open select would close it under the user's pointer: only on a change.
+    const signature = JSON.stringify(this.recordings.map((r) => [r.name, r.error, r.bytes]));
+    if (signature === this.signature) return;
+    this.signature = signature;
+    const chosen = this.recording.value;
+    const options = this.recordings.map((r) => {
+      const option = el('option', undefined, describeRecording(r));
+      option.value = r.name;
+      option.disabled = r.error !== null;
+      return option;
+    });
+    if (options.length === 0) {
+      const none = el('option', undefined, "No recordings in the API's RECORDINGS_DIR");
+      none.value = '';
+      options.push(none);
+    }
+    this.recording.replaceChildren(...options);
+    const keep = this.recordings.find((r) => r.name === chosen && !r.error) ?? this.recordings.find((r) => !r.error);
+    this.recording.value = keep?.name ?? '';
+    this.changed();
+  }
+
+  render(state: DashboardState): void {
+    const status = state.replay.status;
+    this.running = status !== null && isReplayRunning(status.state);
+    const seen = `${status?.run?.id ?? ''}/${status?.state ?? ''}`;
+    if (seen !== this.lastSeen) {
+      const ended = this.lastSeen !== '' && status !== null && !this.running && status.run !== null;
+      this.lastSeen = seen;
+      if (ended) {
+        this.note = null;
+        void this.loadRecordings();
+      }
+    }
+    this.startButton.disabled = this.busy || this.running || this.recording.value === '';
+    this.stopButton.disabled = this.busy || !this.running;
+    this.speed.disabled = this.running;
+    this.recording.disabled = this.running;
+    const hasToken = readToken(this.storage) !== null;
+    this.tokenSet.hidden = !hasToken;
+    if (hasToken) this.tokenForm.hidden = true;
+    const text = this.note?.text ?? (status && !this.running ? describeEnd(status) : '');
+    setText(this.message, text);
+    this.message.dataset.kind = this.note?.error || (!this.note && status?.state === 'failed') ? 'error' : 'info';
+  }
+
+  private async start(): Promise<void> {
+    const speed = this.speed.value === 'max' ? 'max' : Number(this.speed.value);
+    const request: ReplayRequest = { recording: this.recording.value, speed };
+    await replayApi.start(this.token(), request);
+    this.say(`Replay of ${request.recording} at ${formatSpeed(speed)} started into the replay line; switch to “Replay” to watch it.`, false);
+  }
+
+  private async stop(): Promise<void> {
+    await replayApi.stop(this.token());
+    this.note = null;
+  }
+
+  private token(): string | null {
+    return readToken(this.storage);
+  }
+
+  /** Runs a button's action: asks for the token first when there is none, and turns failures into plain words. */
+  private act(action: Action): void {
+    if (this.busy) return;
+    if (!this.token()) {
+      this.pending = action;
+      this.askForToken('Starting and stopping replays needs the API token: enter it here (the URL `npm start` prints carries it).');
+      return;
+    }
+    this.busy = true;
+    this.changed();
+    action()
+      .catch((err: unknown) => {
+        if (err instanceof ApiError && err.isAuth) {
+          forgetToken(this.storage);
+          this.pending = action;
+          this.askForToken(`Not allowed (${err.status}): ${err.message}`);
+        } else {
+          this.say(err instanceof Error ? err.message : String(err), true);
+        }
+      })
+      .finally(() => {
+        this.busy = false;
+        this.changed();
+      });
+  }
+
+  private askForToken(message: string): void {
+    this.tokenForm.hidden = false;
+    this.say(message, true);
+    this.tokenInput.focus();
+  }
+
+  private say(text: string, error: boolean): void {
+    this.note = { text, error };
+    this.changed();
+  }
+}
