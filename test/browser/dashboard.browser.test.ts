@@ -5,11 +5,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { SqliteStore } from '@linewatch/store';
 import { createApi, loadApiConfig, type Api } from '../../services/api/src/app.js';
 import { TestPublisher, anomaly, meta, state, status, uniqueLine } from '../../services/api/src/testing/fixtures.js';
-import { CHROMIUM_PATH, TEST_MQTT_URL, requireServices } from '../support/services.js';
+import { TEST_MQTT_URL, requireServices } from '../support/services.js';
+import { launchChromium } from '../support/browser.js';
 
 const ok = await requireServices('mosquitto', 'chromium');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -55,12 +56,7 @@ describe.skipIf(!ok)('dashboard in real Chromium against the real API and Mosqui
     }
     api = createApi(config(0), { store, logger });
     port = (await api.start()).port;
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      viewport: { width: 1280, height: 800 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    context = await launchChromium(profile, { width: 1280, height: 800 });
     page = context.pages()[0] ?? (await context.newPage());
   });
 

@@ -6,12 +6,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LINE } from '@linewatch/simulators';
 import { REPO_ROOT, startLine, type RunningLine } from '../../scripts/line.js';
-import { CHROMIUM_PATH, requireServices } from '../support/services.js';
+import { launchChromium } from '../support/browser.js';
+import { requireServices } from '../support/services.js';
 
 const ok = await requireServices('chromium');
 const ARTIFACTS = path.join(REPO_ROOT, 'test', 'artifacts');
@@ -43,12 +44,7 @@ describe.skipIf(!ok)("npm start's line in Chromium", () => {
       env: { MQTT_CLIENT_ID: `lw-browser-detector-${process.pid}` },
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     });
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1600, height: 900 },
-    });
+    context = await launchChromium(path.join(tmp, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
   }, 60_000);
 

@@ -7,12 +7,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LINE, MqttReplaySink, RecordingFileSource, Replayer } from '@linewatch/simulators';
 import { REPO_ROOT, ensureDemoRecording, startLine, type RunningLine } from '../../scripts/line.js';
-import { CHROMIUM_PATH, requireServices } from '../support/services.js';
+import { launchChromium } from '../support/browser.js';
+import { requireServices } from '../support/services.js';
 
 const ok = await requireServices('chromium');
 const ARTIFACTS = path.join(REPO_ROOT, 'test', 'artifacts');
@@ -59,12 +60,7 @@ describe.skipIf(!ok)('replays from the page in Chromium', () => {
       env: { API_TOKEN: TOKEN, RECORDINGS_DIR: recordings, MQTT_CLIENT_ID: `lw-replay-browser-${process.pid}` },
       logger,
     });
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1600, height: 900 },
-    });
+    context = await launchChromium(path.join(tmp, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
   }, 60_000);
 
