@@ -1,7 +1,7 @@
 import { escape } from 'influx';
 import { MEASUREMENT, RP } from './influx-schema.js';
 import { DEFAULT_ANOMALY_LIMIT, DEFAULT_LIMIT, assertEpochMs, assertId, checkedBucket, checkedLimit } from './validate.js';
-import type { AnomalyQuery, CountQuery, RangeQuery } from './types.js';
+import type { AnomalyQuery, CountQuery, RangeQuery, StationsQuery } from './types.js';
 
 /**
  * InfluxQL builders. Every value that reaches a query is either validated (ids against ID_PATTERN, times and
@@ -99,6 +99,11 @@ export function anomaliesQuery(database: string, q: AnomalyQuery): string {
 
 export function countQuery(database: string, q: CountQuery): string {
   return `SELECT count("seq") AS "n" FROM ${source(database, RP.raw, MEASUREMENT.reading)} ${whereClause(q)}`;
+}
+
+/** One row per station of the line with readings in the range (count of `seq`, grouped by the station tag). */
+export function stationsQuery(database: string, q: StationsQuery): string {
+  return `SELECT count("seq") AS "n" FROM ${source(database, RP.raw, MEASUREMENT.reading)} ${whereClause(q)} GROUP BY "station"`;
 }
 
 /**

@@ -10,9 +10,10 @@ import {
   planRange,
   readingsQuery,
   scoresQuery,
+  stationsQuery,
 } from './influx-query.js';
 import { RP, anomalyToPoint, readingToPoint, rowToAnomaly, rowToReading, rowToScore, scoreToPoint, type InfluxRow } from './influx-schema.js';
-import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, Store, WriteBatch, WriteResult } from './types.js';
+import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, StationsQuery, Store, WriteBatch, WriteResult } from './types.js';
 import { DEFAULT_LIMIT } from './validate.js';
 
 export interface InfluxStoreConfig {
@@ -176,6 +177,11 @@ export class InfluxStore implements Store {
     const rows = await this.rows(countQuery(this.config.database, q));
     const n = rows[0]?.n;
     return typeof n === 'number' ? n : 0;
+  }
+
+  async stations(q: StationsQuery): Promise<string[]> {
+    const rows = await this.rows(stationsQuery(this.config.database, q));
+    return [...new Set(rows.map((r) => r.station).filter((s): s is string => typeof s === 'string'))].sort();
   }
 
   async ping(): Promise<boolean> {

@@ -116,4 +116,6 @@ export function countReadings(byLine: boolean, byStation: boolean): string {
   return `SELECT count(*) AS n FROM reading WHERE ${where.join(' AND ')}`;
 }
 
+export const STATIONS = 'SELECT DISTINCT station FROM reading WHERE line = @line AND ts >= @from AND ts < @to ORDER BY station';
+
 export const PRUNE = ['DELETE FROM reading WHERE ts < ?', 'DELETE FROM score WHERE ts < ?', 'DELETE FROM anomaly WHERE ts < ?'];

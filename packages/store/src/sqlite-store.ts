@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Anomaly, Health, ProcessContext } from '@linewatch/protocol';
 import { DEFAULT_ANOMALY_LIMIT, DEFAULT_LIMIT, assertId, checkedBucket, checkedLimit } from './validate.js';
 import * as sql from './sqlite-sql.js';
-import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, Store, WriteBatch } from './types.js';
+import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, StationsQuery, Store, WriteBatch } from './types.js';
 
 export interface SqliteStoreConfig {
   /** A file path, or ':memory:' for tests. */
@@ -206,6 +206,12 @@ export class SqliteStore implements Store {
       ...(q.station !== undefined ? { station: q.station } : {}),
     }) as { n: number };
     return row.n;
+  }
+
+  async stations(q: StationsQuery): Promise<string[]> {
+    assertId('line', q.line);
+    const rows = this.statement(sql.STATIONS).all({ line: q.line, from: q.from, to: q.to }) as { station: string }[];
+    return rows.map((r) => r.station);
   }
 
   async ping(): Promise<boolean> {

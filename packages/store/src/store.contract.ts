@@ -155,6 +155,14 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       expect(await store.countReadings({ line, station, from: t0 + 50_000, to: end })).toBe(5);
     });
 
+    it('lists the stations of a line with readings in a time range', async () => {
+      expect(await store.stations({ line, from: t0, to: end })).toEqual(['cmp-02', station].sort());
+      // cmp-02 has readings 0-2 only.
+      expect(await store.stations({ line, from: t0 + 50_000, to: end })).toEqual([station]);
+      expect(await store.stations({ line: otherLine, from: t0, to: end })).toEqual([station]);
+      expect(await store.stations({ line: `${line}-none`, from: t0, to: end })).toEqual([]);
+    });
+
     it('a redelivered reading overwrites itself instead of counting twice', async () => {
       const at = 'dep-03';
       await store.write({ readings: [reading(0, at), reading(1, at)], scores: [], anomalies: [] });

@@ -62,6 +62,12 @@ export interface AnomalyQuery {
   limit?: number;
 }
 
+export interface StationsQuery {
+  line: string;
+  from: number;
+  to: number;
+}
+
 export interface CountQuery {
   line?: string;
   station?: string;
@@ -108,6 +114,8 @@ export interface Store {
   anomalies(q: AnomalyQuery): Promise<Anomaly[]>;
   /** Number of stored readings in [from, to). */
   countReadings(q: CountQuery): Promise<number>;
+  /** Stations of a line with readings in [from, to), sorted: what a replay of a time range plays. */
+  stations(q: StationsQuery): Promise<string[]>;
   /** True when the backend answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -9,7 +9,6 @@ import { existsSync } from 'node:fs';
 import { redactUrl } from '@linewatch/protocol';
 import { createStore, type Store } from '@linewatch/store';
 import pino, { type Logger } from 'pino';
-import { DEFAULT_LINE } from '../line.js';
 import { describeError } from './cli-error.js';
 import { loadReplayConfig, type ReplayConfig, type StoreReplayConfig } from './config.js';
 import { RecordingFileSource } from './file-source.js';
@@ -40,9 +39,13 @@ async function openStore(config: StoreReplayConfig, logger: Logger): Promise<{ s
 async function buildSource(config: ReplayConfig, logger: Logger): Promise<{ source: ReplaySource; close: () => Promise<void> }> {
   if (config.source === 'file') return { source: new RecordingFileSource(config.path, { fromS: config.fromS, toS: config.toS }), close: async () => undefined };
   const { store, label } = await openStore(config, logger);
-  // A store cannot list its stations yet; without --station, read the simulated line's eight.
-  const stations = config.stations ?? DEFAULT_LINE.stations.map((s) => s.id);
-  if (!config.stations) process.stderr.write(`note: no --station given; reading ${stations.join(', ')}\n`);
+  // Without --station, every station of the line with readings in the range.
+  const stations = config.stations ?? (await store.stations({ line: config.line, from: config.from, to: config.to }));
+  if (stations.length === 0) {
+    await store.close();
+    throw new Error(`no readings of line ${config.line} between ${new Date(config.from).toISOString()} and ${new Date(config.to).toISOString()} in ${label}`);
+  }
+  if (!config.stations) process.stderr.write(`stations with readings in the range: ${stations.join(', ')}\n`);
   const source = new StoreRangeSource({ store, line: config.line, stations, from: config.from, to: config.to, type: config.type, pageSize: config.pageSize, label });
   return { source, close: () => store.close() };
 }

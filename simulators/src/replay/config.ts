@@ -58,7 +58,7 @@ export const StoreReplayConfigSchema = z.object({
   sqlitePath: z.string().min(1).optional(),
   /** The stored line to read (--line). */
   line: IdSchema,
-  /** Stations to read (--station a,b); default the simulated line's eight. */
+  /** Stations to read (--station a,b); default every station of the line with readings in the range. */
   stations: z.array(IdSchema).min(1).optional(),
   /** Range, ISO-8601 or epoch ms (--from inclusive, --to exclusive). */
   from: InstantSchema,
