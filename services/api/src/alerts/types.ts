@@ -48,6 +48,17 @@ export interface Observation extends AlertKey, AlertEvidence {
   severity: Severity;
 }
 
+/**
+ * A station's equipment state as of `at`, fed to the lifecycle on its own (the retained state topic), so that a
+ * tool going into PM mutes its alerts even when no verdict arrives. Observations that carry a state do the same.
+ */
+export interface EquipmentReport {
+  line: string;
+  station: string;
+  state: EquipmentState;
+  at: number;
+}
+
 export interface Acknowledgement {
   by: string;
   at: number;
@@ -74,6 +85,13 @@ export interface Alert extends AlertKey, AlertEvidence {
   /** True while equipment state mutes it (PM, down): it is tracked but does not notify. */
   muted: boolean;
   ack: Acknowledgement | null;
+  /**
+   * The severity receivers were last told (by `firing`, then `escalated`); null while no `firing` was sent for this
+   * episode (pending, or held back by muting or flapping). Only an episode with a severity here notifies `resolved`,
+   * and the store must persist it: after a restart it is what keeps a `firing` from being sent twice. The lifecycle
+   * always sets it; it is optional only so alerts built elsewhere (fixtures) need not, and absent reads as null.
+   */
+  notifiedSeverity?: Severity | null;
 }
 
 /** A change of an alert's state or severity, kept in the alert history. */
