@@ -39,7 +39,7 @@ describe.skipIf(!ok)('dashboard in real Chromium against the real API and Mosqui
   let context: BrowserContext;
   let page: Page;
 
-  const config = (p: number) => loadApiConfig({ PORT: String(p), MQTT_URL: TEST_MQTT_URL, LINE: line, DASHBOARD_DIR: path.join(DASHBOARD, 'dist') });
+  const config = (p: number) => loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: String(p), MQTT_URL: TEST_MQTT_URL, LINE: line, DASHBOARD_DIR: path.join(DASHBOARD, 'dist') });
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
   const tileHealth = (id: string) => page.locator(`[data-testid="station-tile"][data-station="${id}"]`).getAttribute('data-health');
 

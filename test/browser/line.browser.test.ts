@@ -41,7 +41,7 @@ describe.skipIf(!ok)("npm start's line in Chromium", () => {
       scenario: { faults: [{ station: 'etch-01', type: 'step', sensors: ['chamber_pressure'], at: FAULT_AT_S, duration: 120 }] },
       seed: 3,
       rateHz: 5,
-      env: { MQTT_CLIENT_ID: `lw-browser-detector-${process.pid}` },
+      env: { ALERTS_DB_PATH: ':memory:', MQTT_CLIENT_ID: `lw-browser-detector-${process.pid}` },
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     });
     context = await launchChromium(path.join(tmp, 'profile'));

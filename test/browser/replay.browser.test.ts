@@ -57,7 +57,7 @@ describe.skipIf(!ok)('replays from the page in Chromium', () => {
       scenario: { faults: [] },
       seed: 1,
       rateHz: 1,
-      env: { API_TOKEN: TOKEN, RECORDINGS_DIR: recordings, MQTT_CLIENT_ID: `lw-replay-browser-${process.pid}` },
+      env: { ALERTS_DB_PATH: ':memory:', API_TOKEN: TOKEN, RECORDINGS_DIR: recordings, MQTT_CLIENT_ID: `lw-replay-browser-${process.pid}` },
       logger,
     });
     context = await launchChromium(path.join(tmp, 'profile'));

@@ -51,7 +51,7 @@ describe.skipIf(!ok)('the whole line on Mosquitto and InfluxDB', () => {
       scenario,
       seed: 11,
       rateHz: RATE_HZ,
-      env: { MQTT_CLIENT_ID: detectorClientId },
+      env: { ALERTS_DB_PATH: ':memory:', MQTT_CLIENT_ID: detectorClientId },
       logger,
     });
     watcher = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `lw-e2e-watch-${runId}` });

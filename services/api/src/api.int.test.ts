@@ -59,6 +59,7 @@ describe.skipIf(!ok)('api against real Mosquitto and socket.io', () => {
       },
     });
     const config = loadApiConfig({
+      ALERTS_DB_PATH: ':memory:',
       PORT: '0',
       MQTT_URL: TEST_MQTT_URL,
       MQTT_USERNAME: 'linewatch-test',
@@ -238,7 +239,7 @@ describe.skipIf(!ok)('api with credentials inside MQTT_URL', () => {
         done();
       },
     });
-    const config = loadApiConfig({ PORT: '0', MQTT_URL: withCredentials.href, LINE: uniqueLine('apiurl'), DASHBOARD_DIR: '/nonexistent/linewatch-dashboard' });
+    const config = loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: '0', MQTT_URL: withCredentials.href, LINE: uniqueLine('apiurl'), DASHBOARD_DIR: '/nonexistent/linewatch-dashboard' });
     api = createApi(config, { store, logger: pino({ level: 'debug' }, sink) });
     const base = (await api.start()).url;
     const bodies: string[] = [];

@@ -17,6 +17,8 @@ import { RecordingLibrary } from './recordings.js';
 import { ReplayControl } from './replay-control.js';
 import { createReplayRoutes } from './replay-routes.js';
 import { createRoutes } from './routes.js';
+import { createAlertRoutes } from './alerts/alert-routes.js';
+import { Alerting } from './alerts/alerting.js';
 
 export { loadApiConfig, type ApiConfig } from './config.js';
 export { HttpError } from './http-error.js';
@@ -62,6 +64,22 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
   const library = new RecordingLibrary(config.RECORDINGS_DIR);
   const replay = new ReplayControl({ config, library, clearLine: () => lineState.clearReplayLine(), logger: deps.logger, registry: metrics.registry });
 
+  let listeningUrl = `http://${config.HOST}:${config.PORT}`;
+  const alerting = new Alerting({
+    options: {
+      dbPath: config.ALERTS_DB_PATH,
+      webhooksFile: config.WEBHOOKS_FILE,
+      publicUrl: () => config.PUBLIC_URL ?? listeningUrl,
+      rules: {
+        forMs: config.ALERT_FOR_MS, clearHoldMs: config.ALERT_CLEAR_HOLD_MS, clearRatio: config.ALERT_CLEAR_RATIO,
+        flapEpisodes: config.ALERT_FLAP_EPISODES, flapWindowMs: config.ALERT_FLAP_WINDOW_MS,
+      },
+      tickMs: 1_000,
+    },
+    bus: lineState.bus,
+    logger: deps.logger,
+  });
+
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -72,6 +90,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
   });
   app.use(createRoutes({ lineState, store: deps.store }));
   app.use(createReplayRoutes({ library, replay, apiToken: config.API_TOKEN }));
+  app.use(createAlertRoutes({ alerting, apiToken: config.API_TOKEN }));
   app.use('/api', notFoundRoute);
   app.use(dashboardFiles(config.DASHBOARD_DIR));
   app.use(notFoundRoute);
@@ -84,6 +103,8 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
   return {
     metrics: metrics.registry,
     async start() {
+      // Before the broker link: the retained statuses it brings first may clear alerts left open by a restart.
+      alerting.start();
       await lineState.start();
       for (const line of [config.LINE, config.REPLAY_LINE]) {
         const stored = await deps.store.anomalies({ line, limit: config.RECENT_ANOMALIES }).catch((err: unknown) => {
@@ -99,6 +120,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
       });
       const port = (server.address() as AddressInfo).port;
       const url = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`;
+      listeningUrl = url;
       log.info({ url, config: redactConfig(config), replayControl: config.API_TOKEN ? 'enabled' : 'disabled: no API_TOKEN' }, 'api listening');
       return { url, port };
     },
@@ -115,6 +137,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
         server.closeAllConnections();
       });
       await lineState.stop();
+      await alerting.stop();
       log.info('api stopped');
     },
   };

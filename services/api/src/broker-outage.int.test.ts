@@ -71,7 +71,7 @@ describe.skipIf(!ok)('api across a broker outage', () => {
     broker = new PrivateBroker(conf);
     await broker.start(port);
     await store.init();
-    api = createApi(loadApiConfig({ PORT: '0', MQTT_URL: brokerUrl, LINE: line }), { store, logger: pino({ level: 'silent' }) });
+    api = createApi(loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: '0', MQTT_URL: brokerUrl, LINE: line }), { store, logger: pino({ level: 'silent' }) });
     url = (await api.start()).url;
   });
 

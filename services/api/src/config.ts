@@ -43,6 +43,25 @@ const ApiConfigSchema = z.object({
    * (they answer 403). Never logged or returned.
    */
   API_TOKEN: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -base64 24`)').max(512).optional(),
+  /** SQLite file for alert state, acknowledgements, webhook subscriptions and the delivery outbox; relative to the repo root. */
+  ALERTS_DB_PATH: z
+    .string()
+    .min(1)
+    .default('.data/alerts.sqlite')
+    .transform((file) => (file === ':memory:' ? file : path.resolve(REPO_ROOT, file))),
+  /** Optional JSON file of webhook subscriptions, upserted at start (see docs/webhooks.md). */
+  WEBHOOKS_FILE: z.string().default(''),
+  /** Base URL of the page for links in webhooks; empty means the address the API listens on. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** An alert condition must hold this long (ms) before the alert fires. */
+  ALERT_FOR_MS: intFromEnv(5_000, 0, 3_600_000),
+  /** Hysteresis: the condition must stay clear this long (ms) before the alert resolves. */
+  ALERT_CLEAR_HOLD_MS: intFromEnv(30_000, 0, 86_400_000),
+  /** A clear reading must also score at most threshold × this to count as clear. */
+  ALERT_CLEAR_RATIO: z.coerce.number().gt(0).max(1).default(0.9),
+  /** This many episodes of one alert key within ALERT_FLAP_WINDOW_MS make it flap (notifications held). */
+  ALERT_FLAP_EPISODES: intFromEnv(4, 2, 1_000),
+  ALERT_FLAP_WINDOW_MS: intFromEnv(600_000, 1_000, 86_400_000),
   // The store's keys (INFLUX_*, SQLITE_PATH), used by the process entry for history.
   ...StoreEnvSchema.shape,
 });

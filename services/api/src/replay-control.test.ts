@@ -51,7 +51,7 @@ class FakeRunner extends EventEmitter<{ progress: [ReplayProgress] }> implements
 
 describe('ReplayControl', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lw-replay-control-'));
-  const config = loadApiConfig({ LINE: 'fab1', RECORDINGS_DIR: dir, MQTT_CLIENT_ID: 'api-test' });
+  const config = loadApiConfig({ ALERTS_DB_PATH: ':memory:', LINE: 'fab1', RECORDINGS_DIR: dir, MQTT_CLIENT_ID: 'api-test' });
   const runners: FakeRunner[] = [];
   let failNext: Error | undefined;
   let clears = 0;

@@ -24,7 +24,7 @@ describe.skipIf(!ok)('replays and the API lifecycle', () => {
     await store.init();
     await writeTestRecording(path.join(dir, 'slow.jsonl.gz'), { line: 'x', seconds: 120, stations: ['etch-01'] });
     const live = uniqueLine('replaystop');
-    const config = loadApiConfig({ PORT: '0', MQTT_URL: TEST_MQTT_URL, LINE: live, DASHBOARD_DIR: '/nonexistent', API_TOKEN: TOKEN, RECORDINGS_DIR: dir });
+    const config = loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: '0', MQTT_URL: TEST_MQTT_URL, LINE: live, DASHBOARD_DIR: '/nonexistent', API_TOKEN: TOKEN, RECORDINGS_DIR: dir });
     const api = createApi(config, { store, logger: pino({ level: 'silent' }) });
     const { url } = await api.start();
     const watcher = await mqtt.connectAsync(TEST_MQTT_URL, { clientId: `lw-replay-stop-watch-${process.pid}` });
@@ -57,7 +57,7 @@ describe.skipIf(!ok)('replays and the API lifecycle', () => {
   it('refuses every change with 403 and says to set API_TOKEN', async () => {
     const store = new SqliteStore({ path: ':memory:' }, pino({ level: 'silent' }));
     await store.init();
-    const api = createApi(loadApiConfig({ PORT: '0', MQTT_URL: TEST_MQTT_URL, LINE: uniqueLine('replaynotoken'), DASHBOARD_DIR: '/nonexistent' }), { store, logger: pino({ level: 'silent' }) });
+    const api = createApi(loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: '0', MQTT_URL: TEST_MQTT_URL, LINE: uniqueLine('replaynotoken'), DASHBOARD_DIR: '/nonexistent' }), { store, logger: pino({ level: 'silent' }) });
     const { url } = await api.start();
     try {
       for (const [method, token] of [['POST', undefined], ['POST', 'some-token-value-123'], ['DELETE', undefined]] as const) {

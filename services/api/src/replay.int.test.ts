@@ -77,7 +77,7 @@ describe.skipIf(!ok)('replays from the API, scored by the real detector', () => 
       scenario: { faults: [] },
       seed: 1,
       rateHz: 1,
-      env: { MQTT_CLIENT_ID: detectorClientId, API_TOKEN: TOKEN, RECORDINGS_DIR: dir },
+      env: { ALERTS_DB_PATH: ':memory:', MQTT_CLIENT_ID: detectorClientId, API_TOKEN: TOKEN, RECORDINGS_DIR: dir },
       logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     });
     replayLine = running.replayLine;

@@ -8,7 +8,7 @@ import type { Alert, AlertTransition, LifecycleResult } from './types.js';
 export { AlertQuerySchema, TransitionQuerySchema, type AlertQuery, type TransitionQuery } from './alert-db-query.js';
 export { migrate } from './alert-db-migrate.js';
 export { SubscriptionDb, publicSubscription, type PublicSubscription } from './subscriptions.js';
-export { validateWebhookUrl } from './alert-db-subscription-input.js';
+export { SubscriptionInputSchema, SubscriptionPatchSchema, WebhookSecretSchema, validateWebhookUrl } from './alert-db-subscription-input.js';
 
 /**
  * Opens (creating the folder and file) the alerting database: WAL, synchronous=FULL (a kill -9 or power cut never

@@ -39,6 +39,16 @@ describe('ObservationFeed', () => {
     expect(by('model').map((o) => [o.active, o.severity])).toEqual([[true, 'warning'], [true, 'critical'], [false, 'warning'], [true, 'warning']]);
   });
 
+  it("falls back to the anomaly's contributors when the ALARM status carries none, and forgets them after", () => {
+    const { f, by } = feed();
+    const contributors = [{ sensor: 'rf_power', value: 9, expected: 5, contribution: 0.8 }];
+    f.anomaly({ id: 'a', line: 'fab1', station: 'etch-01', ts: 2, seq: 1, score: 1.5, threshold: 1, t2: null, spe: null, modelVersion: 'm', severity: 'warning', contributors });
+    f.status(status('ALARM'));
+    f.status(status('OK'));
+    f.status(status('ALARM'));
+    expect(by('model').map((o) => o.contributors)).toEqual([contributors, [], []]);
+  });
+
   it('carries the equipment state and the replay mark, and says nothing for UNMODELLED', () => {
     const { f, seen, by } = feed();
     f.state({ line: 'fab1', station: 'etch-01', state: { state: 'ENGINEERING', since: 0 } });

@@ -1,4 +1,4 @@
-import type { Anomaly, EquipmentState, Severity, StateMessage, StationStatus } from '@linewatch/protocol';
+import type { Anomaly, Contributor, EquipmentState, Severity, StateMessage, StationStatus } from '@linewatch/protocol';
 import type { AlertClass, Observation } from './types.js';
 
 /** Alert sources the detector's verdicts feed: its model score, and the station's data-quality and liveness. */
@@ -10,6 +10,8 @@ interface StationMemory {
   equipment: EquipmentState | null;
   /** Highest severity the detector announced (anomaly events) in the station's current ALARM. */
   severity: Severity | null;
+  /** Contributors of the latest anomaly event in that ALARM, for a status that carries none. */
+  contributors: Contributor[];
   last: StationStatus | null;
 }
 
@@ -35,6 +37,7 @@ export class ObservationFeed {
   anomaly(a: Anomaly): void {
     const m = this.memory(a.line, a.station);
     if (m.severity === null || RANK[a.severity] > RANK[m.severity]) m.severity = a.severity;
+    m.contributors = a.contributors;
     // An escalation arrives as an anomaly event while the status stays ALARM: observe it at once.
     if (m.last?.health === 'ALARM') this.emit(m.last, m, SOURCES.model, 'process', true);
   }
@@ -43,7 +46,10 @@ export class ObservationFeed {
     const m = this.memory(s.line, s.station);
     m.last = s;
     if (s.health === 'UNMODELLED') return;
-    if (s.health !== 'ALARM') m.severity = null;
+    if (s.health !== 'ALARM') {
+      m.severity = null;
+      m.contributors = [];
+    }
     this.emit(s, m, SOURCES.model, 'process', s.health === 'ALARM');
     this.emit(s, m, SOURCES.dataQuality, 'data_quality', s.health === 'DATA_QUALITY');
     this.emit(s, m, SOURCES.offline, 'data_quality', s.health === 'OFFLINE');
@@ -63,7 +69,7 @@ export class ObservationFeed {
       score: s.score,
       threshold: s.threshold,
       modelVersion: s.modelVersion,
-      contributors: s.contributors,
+      contributors: s.contributors.length > 0 || source !== SOURCES.model ? s.contributors : m.contributors,
       equipmentState: m.equipment,
       replay: s.replay === true,
     });
@@ -72,7 +78,7 @@ export class ObservationFeed {
   private memory(line: string, station: string): StationMemory {
     const key = `${line}/${station}`;
     let m = this.stations.get(key);
-    if (!m) this.stations.set(key, (m = { equipment: null, severity: null, last: null }));
+    if (!m) this.stations.set(key, (m = { equipment: null, severity: null, contributors: [], last: null }));
     return m;
   }
 }
