@@ -13,7 +13,8 @@ import {
   stationsQuery,
 } from './influx-query.js';
 import { RP, anomalyToPoint, readingToPoint, rowToAnomaly, rowToReading, rowToScore, scoreToPoint, type InfluxRow } from './influx-schema.js';
-import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, StationsQuery, Store, WriteBatch, WriteResult } from './types.js';
+import { alertEventsQuery, alertEventToPoint, rowToAlertEvent } from './influx-alert-events.js';
+import type { AlertEventPoint, AlertEventQuery, AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, StationsQuery, Store, WriteBatch, WriteResult } from './types.js';
 import { DEFAULT_LIMIT } from './validate.js';
 
 export interface InfluxStoreConfig {
@@ -182,6 +183,25 @@ export class InfluxStore implements Store {
   async stations(q: StationsQuery): Promise<string[]> {
     const rows = await this.rows(stationsQuery(this.config.database, q));
     return [...new Set(rows.map((r) => r.station).filter((s): s is string => typeof s === 'string'))].sort();
+  }
+
+  async writeAlertEvents(events: AlertEventPoint[]): Promise<{ refused: number }> {
+    const horizon = this.now() - this.rawRetentionMs + 60_000;
+    const points = events.filter((e) => e.at >= horizon).map(alertEventToPoint);
+    const refused = events.length - points.length;
+    if (refused > 0) this.log.warn({ refused }, 'alert events older than the raw retention policy refused');
+    if (points.length > 0) {
+      try {
+        await this.influx.writePoints(points, { precision: 'ms', retentionPolicy: RP.raw });
+      } catch (err) {
+        throw new Error(`influx write of ${points.length} alert events failed`, { cause: err });
+      }
+    }
+    return { refused };
+  }
+
+  async alertEvents(q: AlertEventQuery): Promise<AlertEventPoint[]> {
+    return (await this.rows(alertEventsQuery(this.config.database, q))).map(rowToAlertEvent);
   }
 
   async ping(): Promise<boolean> {

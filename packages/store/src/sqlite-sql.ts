@@ -28,7 +28,28 @@ CREATE TABLE IF NOT EXISTS anomaly (
 );
 CREATE INDEX IF NOT EXISTS anomaly_station_ts ON anomaly (line, station, ts);
 CREATE INDEX IF NOT EXISTS anomaly_ts ON anomaly (ts);
+
+CREATE TABLE IF NOT EXISTS alert_event (
+  alert_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  to_state TEXT NOT NULL,
+  line TEXT NOT NULL,
+  station TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (alert_id, at, to_state)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alert_event_at ON alert_event (at);
 `;
+
+export const INSERT_ALERT_EVENT =
+  'INSERT OR REPLACE INTO alert_event (alert_id, at, to_state, line, station, body) VALUES (@alertId, @at, @to, @line, @station, @body)';
+
+export function selectAlertEvents(byLine: boolean, byStation: boolean): string {
+  const where = ['at >= @from', 'at < @to'];
+  if (byLine) where.push('line = @line');
+  if (byStation) where.push('station = @station');
+  return `SELECT body FROM alert_event WHERE ${where.join(' AND ')} ORDER BY at ASC, alert_id ASC, to_state ASC LIMIT @limit`;
+}
 
 /** The score table; a function (hoisted) so the migration below builds its replacement from the same definition. */
 function scoreTable(name: string): string {
@@ -118,4 +139,9 @@ export function countReadings(byLine: boolean, byStation: boolean): string {
 
 export const STATIONS = 'SELECT DISTINCT station FROM reading WHERE line = @line AND ts >= @from AND ts < @to ORDER BY station';
 
-export const PRUNE = ['DELETE FROM reading WHERE ts < ?', 'DELETE FROM score WHERE ts < ?', 'DELETE FROM anomaly WHERE ts < ?'];
+export const PRUNE = [
+  'DELETE FROM reading WHERE ts < ?',
+  'DELETE FROM score WHERE ts < ?',
+  'DELETE FROM anomaly WHERE ts < ?',
+  'DELETE FROM alert_event WHERE at < ?',
+];

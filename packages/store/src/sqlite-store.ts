@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Anomaly, Health, ProcessContext } from '@linewatch/protocol';
 import { DEFAULT_ANOMALY_LIMIT, DEFAULT_LIMIT, assertId, checkedBucket, checkedLimit } from './validate.js';
 import * as sql from './sqlite-sql.js';
-import type { AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, StationsQuery, Store, WriteBatch } from './types.js';
+import type { AlertEventPoint, AlertEventQuery, AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, StationsQuery, Store, WriteBatch } from './types.js';
 
 export interface SqliteStoreConfig {
   /** A file path, or ':memory:' for tests. */
@@ -212,6 +212,27 @@ export class SqliteStore implements Store {
     assertId('line', q.line);
     const rows = this.statement(sql.STATIONS).all({ line: q.line, from: q.from, to: q.to }) as { station: string }[];
     return rows.map((r) => r.station);
+  }
+
+  async writeAlertEvents(events: AlertEventPoint[]): Promise<{ refused: number }> {
+    const insert = this.statement(sql.INSERT_ALERT_EVENT);
+    this.open().transaction(() => {
+      for (const e of events) insert.run({ alertId: e.alertId, at: e.at, to: e.to, line: e.line, station: e.station, body: JSON.stringify(e) });
+    })();
+    return { refused: 0 };
+  }
+
+  async alertEvents(q: AlertEventQuery): Promise<AlertEventPoint[]> {
+    if (q.line !== undefined) assertId('line', q.line);
+    if (q.station !== undefined) assertId('station', q.station);
+    const rows = this.statement(sql.selectAlertEvents(q.line !== undefined, q.station !== undefined)).all({
+      from: q.from,
+      to: q.to,
+      limit: checkedLimit(q.limit, DEFAULT_LIMIT),
+      ...(q.line !== undefined ? { line: q.line } : {}),
+      ...(q.station !== undefined ? { station: q.station } : {}),
+    }) as { body: string }[];
+    return rows.map((row) => JSON.parse(row.body) as AlertEventPoint);
   }
 
   async ping(): Promise<boolean> {

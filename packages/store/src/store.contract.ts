@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Anomaly } from '@linewatch/protocol';
-import type { ReadingPoint, ScorePoint, Store } from './types.js';
+import type { AlertEventPoint, ReadingPoint, ScorePoint, Store } from './types.js';
 
 /**
  * The behaviour every Store must have, run against each backend (sqlite-store.test.ts, influx-store.int.test.ts).
@@ -161,6 +161,25 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       expect(await store.stations({ line, from: t0 + 50_000, to: end })).toEqual([station]);
       expect(await store.stations({ line: otherLine, from: t0, to: end })).toEqual([station]);
       expect(await store.stations({ line: `${line}-none`, from: t0, to: end })).toEqual([]);
+    });
+
+    it('keeps alert transitions as events, oldest first, and a repeat overwrites itself', async () => {
+      const id = `${line}/${station}/model/${t0}`;
+      const event = (i: number, from: string | null, to: string): AlertEventPoint => ({
+        alertId: id, line, station, source: 'model', class: 'process', from, to, severity: i > 1 ? 'critical' : 'warning',
+        at: t0 + i * 1_000, reason: `step ${i}`, replay: false,
+      });
+      // pending and firing in the same millisecond (a zero for-duration) are two events, not one.
+      const events = [event(0, null, 'pending'), event(0, 'pending', 'firing'), event(2, 'firing', 'acknowledged'), event(5, 'acknowledged', 'resolved')];
+      expect(await store.writeAlertEvents(events)).toEqual({ refused: 0 });
+      await store.writeAlertEvents([events[3] as AlertEventPoint]);
+      const got = await store.alertEvents({ line, from: t0, to: end });
+      // Oldest first; two events of one millisecond may come in either order.
+      expect(got.map((e) => e.at - t0)).toEqual([0, 0, 2_000, 5_000]);
+      expect(got.map((e) => e.to).sort()).toEqual(['acknowledged', 'firing', 'pending', 'resolved']);
+      expect(got.find((e) => e.to === 'resolved')).toEqual(events[3]);
+      expect(await store.alertEvents({ line, station: 'cmp-02', from: t0, to: end })).toEqual([]);
+      expect(await store.alertEvents({ line, from: t0 + 1_000, to: t0 + 5_000 })).toHaveLength(1);
     });
 
     it('a redelivered reading overwrites itself instead of counting twice', async () => {

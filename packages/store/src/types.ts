@@ -62,6 +62,34 @@ export interface AnomalyQuery {
   limit?: number;
 }
 
+/**
+ * One transition of an alert (pending, firing, acknowledged, resolved), kept as an event in the system of record.
+ * Key: (alertId, at, to); writing the same event again overwrites itself.
+ */
+export interface AlertEventPoint {
+  alertId: string;
+  line: string;
+  station: string;
+  /** What raised the alert: `model`, `data_quality`, `offline`, ... */
+  source: string;
+  class: 'process' | 'data_quality';
+  from: string | null;
+  to: string;
+  severity: 'warning' | 'critical';
+  at: number;
+  reason: string;
+  replay: boolean;
+}
+
+export interface AlertEventQuery {
+  line?: string;
+  station?: string;
+  from: number;
+  to: number;
+  /** Oldest first; default 10 000. */
+  limit?: number;
+}
+
 export interface StationsQuery {
   line: string;
   from: number;
@@ -116,6 +144,13 @@ export interface Store {
   countReadings(q: CountQuery): Promise<number>;
   /** Stations of a line with readings in [from, to), sorted: what a replay of a time range plays. */
   stations(q: StationsQuery): Promise<string[]>;
+  /**
+   * Writes alert transitions as events. Throws on failure so the caller can retry; returns how many were refused
+   * for good (InfluxDB: older than the raw retention policy).
+   */
+  writeAlertEvents(events: AlertEventPoint[]): Promise<{ refused: number }>;
+  /** Alert events in [from, to), oldest first. */
+  alertEvents(q: AlertEventQuery): Promise<AlertEventPoint[]>;
   /** True when the backend answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

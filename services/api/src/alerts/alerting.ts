@@ -1,8 +1,12 @@
 import type Database from 'better-sqlite3';
+import type { Store } from '@linewatch/store';
 import type { Logger } from 'pino';
+import type prom from 'prom-client';
 import type { LineEvents, TypedBus } from '../line-events.js';
 import { AlertDb, openAlertingDatabase, SubscriptionDb } from './alert-db.js';
 import { AlertLifecycle, type LifecycleRules } from './lifecycle.js';
+import { AlertMetrics } from './alert-metrics.js';
+import { AlertEventExporter } from './event-export.js';
 import { ObservationFeed } from './observations.js';
 import type { Acknowledgement, Alert, LifecycleResult, Subscription } from './types.js';
 import { WebhookDispatcher, type DispatcherOptions } from '../webhooks/dispatcher.js';
@@ -34,13 +38,23 @@ export class Alerting {
   private outbox!: Outbox;
   private lifecycle!: AlertLifecycle;
   private dispatcher!: WebhookDispatcher;
+  private exporter: AlertEventExporter | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly listeners: ((alert: Alert) => void)[] = [];
   private readonly log: Logger;
 
   constructor(
-    private readonly deps: { options: AlertingOptions; bus: TypedBus<LineEvents>; logger: Logger; now?: () => number },
+    private readonly deps: {
+      options: AlertingOptions;
+      bus: TypedBus<LineEvents>;
+      logger: Logger;
+      /** The system of record the alert history is exported to as events; none in unit tests. */
+      store?: Store;
+      /** Where alerting's metrics go (the API's registry). */
+      registry?: prom.Registry;
+      now?: () => number;
+    },
   ) {
     this.log = deps.logger.child({ module: 'alerting' });
   }
@@ -62,8 +76,19 @@ export class Alerting {
     }
     const open = this.alerts.openAlerts();
     this.lifecycle = new AlertLifecycle(options.rules, open);
+    const metrics = this.deps.registry
+      ? new AlertMetrics(this.deps.registry, {
+          outbox: () => this.outbox.counts(),
+          open: () => this.lifecycle.open(),
+          ignored: () => ({ ...this.lifecycle.counters() }),
+          exported: () => this.exporter?.stats,
+        })
+      : undefined;
     this.dispatcher = new WebhookDispatcher({
       outbox: this.outbox,
+      ...(metrics
+        ? { metrics: { delivered: () => metrics.deliveries.inc({ outcome: 'delivered' }), failed: () => metrics.deliveries.inc({ outcome: 'failed' }), dead: () => metrics.deliveries.inc({ outcome: 'dead' }) } }
+        : {}),
       subscription: (id) => this.subscriptions.get(id),
       logger: this.deps.logger,
       ...(options.dispatcher ? { options: options.dispatcher } : {}),
@@ -82,12 +107,17 @@ export class Alerting {
     this.timer = setInterval(() => this.apply(this.lifecycle.tick(this.now())), options.tickMs);
     this.timer.unref();
     this.dispatcher.start();
+    if (this.deps.store) {
+      this.exporter = new AlertEventExporter({ db, alerts: this.alerts, store: this.deps.store, logger: this.deps.logger, everyMs: 2_000 });
+      this.exporter.start();
+    }
     this.log.info({ open: open.length, db: options.dbPath }, 'alerting started');
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     for (const off of this.unsubscribe.splice(0)) off();
+    await this.exporter?.stop();
     await this.dispatcher?.stop();
     this.db?.close();
     this.db = undefined;
