@@ -104,7 +104,14 @@ export class Alerting {
         this.apply(this.lifecycle.equipment({ line: u.line, station: u.station, state: u.state.state, at: this.now() }));
       }),
     );
-    this.timer = setInterval(() => this.apply(this.lifecycle.tick(this.now())), options.tickMs);
+    this.timer = setInterval(() => {
+      try {
+        this.apply(this.lifecycle.tick(this.now()));
+      } catch (err) {
+        // A failed tick (the database full, say) must not take the API down; the next tick tries again.
+        this.log.error({ err }, 'alert tick failed');
+      }
+    }, options.tickMs);
     this.timer.unref();
     this.dispatcher.start();
     if (this.deps.store) {
