@@ -14,6 +14,7 @@ export class AlertMetrics {
       open: () => { class: string; state: string }[];
       ignored: () => Record<string, number>;
       exported: () => { exported: number; refused: number; failures: number } | undefined;
+      failures: () => { saveFailures: number; notificationsNotQueued: number };
     },
   ) {
     this.deliveries = new prom.Counter({
@@ -53,6 +54,15 @@ export class AlertMetrics {
       registers: [registry],
       collect() {
         for (const [reason, n] of Object.entries(read.ignored())) this.set({ reason }, n);
+      },
+    });
+    new prom.Gauge({
+      name: 'linewatch_alert_save_failures',
+      help: 'Alert changes the database refused since start (saveFailures), and the notifications they would have queued',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+      collect() {
+        for (const [kind, n] of Object.entries(read.failures())) this.set({ kind }, n);
       },
     });
     new prom.Gauge({

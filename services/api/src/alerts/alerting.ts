@@ -43,6 +43,8 @@ export class Alerting {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly listeners: ((alert: Alert) => void)[] = [];
   private readonly log: Logger;
+  /** Changes the database refused (disk full, say): counted and logged, never silent. */
+  readonly stats = { saveFailures: 0, notificationsNotQueued: 0 };
 
   constructor(
     private readonly deps: {
@@ -82,6 +84,7 @@ export class Alerting {
           open: () => this.lifecycle.open(),
           ignored: () => ({ ...this.lifecycle.counters() }),
           exported: () => this.exporter?.stats,
+          failures: () => this.stats,
         })
       : undefined;
     this.dispatcher = new WebhookDispatcher({
@@ -185,15 +188,23 @@ export class Alerting {
     if (!db) return;
     const now = this.now();
     let enqueued = 0;
-    db.transaction(() => {
-      this.alerts.save(result);
-      for (const n of result.notifications) {
-        for (const s of this.subscriptions.matching(n)) {
-          const body = buildPayload(n, { receiver: s.id, externalUrl: this.deps.options.publicUrl(), stationUrl: (line, station) => `${this.deps.options.publicUrl()}/#station=${encodeURIComponent(`${line}/${station}`)}` });
-          if (this.outbox.enqueue(n, s, body, now)) enqueued++;
+    try {
+      db.transaction(() => {
+        this.alerts.save(result);
+        for (const n of result.notifications) {
+          for (const s of this.subscriptions.matching(n)) {
+            const body = buildPayload(n, { receiver: s.id, externalUrl: this.deps.options.publicUrl(), stationUrl: (line, station) => `${this.deps.options.publicUrl()}/#station=${encodeURIComponent(`${line}/${station}`)}` });
+            if (this.outbox.enqueue(n, s, body, now)) enqueued++;
+          }
         }
-      }
-    })();
+      })();
+    } catch (err) {
+      // Nothing of this change reached the database (the transaction rolled back): say so loudly and count it.
+      this.stats.saveFailures++;
+      this.stats.notificationsNotQueued += result.notifications.length;
+      this.log.error({ err, alerts: result.alerts.map((a) => a.id), notifications: result.notifications.length }, 'saving an alert change failed; its notifications are not queued');
+      throw err;
+    }
     if (enqueued > 0) this.dispatcher.kick();
     for (const alert of result.alerts) {
       for (const listener of this.listeners) {
