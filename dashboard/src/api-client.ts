@@ -1,4 +1,4 @@
-import type { ApiErrorBody, RecordingInfo, ReplayRequest, ReplayStatus } from '@linewatch/protocol';
+import type { AlertView, ApiErrorBody, RecordingInfo, ReplayRequest, ReplayStatus } from '@linewatch/protocol';
 
 /** A REST call that did not succeed: the HTTP status (0 when the API did not answer) and the API's own message. */
 export class ApiError extends Error {
@@ -47,4 +47,16 @@ export const replayApi = {
   status: () => call<ReplayStatus>('GET', '/api/replay'),
   start: (token: string | null, request: ReplayRequest) => call<ReplayStatus>('POST', '/api/replay', token, request),
   stop: (token: string | null) => call<ReplayStatus>('DELETE', '/api/replay', token),
+};
+
+/** Who acknowledges and why; `by` is required, the comment may be empty (at most 1000 characters). */
+export interface AckRequest {
+  by: string;
+  comment: string;
+}
+
+/** The API's alert endpoints, as the page uses them. The answer is the stored alert, a superset of the view. */
+export const alertsApi = {
+  acknowledge: (token: string | null, alertId: string, ack: AckRequest) =>
+    call<AlertView>('POST', `/api/alerts/${encodeURIComponent(alertId)}/ack`, token, ack),
 };

@@ -27,6 +27,8 @@ export function connectLine(store: LineStore, url?: string): LineSocket {
   socket.on('broker', (link) => store.update((s) => reduce.broker(s, link.connected)));
   socket.on('replay', (status) => store.update((s) => reduce.replayStatus(s, status)));
   socket.on('replayLine', (event) => store.update((s) => reduce.replayLine(s, event)));
+  socket.on('alert', (alert) => store.update((s) => reduce.alert(s, alert)));
+  socket.on('deliveries', (status) => store.update((s) => reduce.deliveries(s, status)));
 
   // A hidden tab may have been throttled for minutes; start from a full picture when it comes back.
   document.addEventListener('visibilitychange', () => {

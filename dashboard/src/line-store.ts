@@ -1,4 +1,5 @@
-import type { Anomaly, LineSnapshot, ReplayLineEvent, ReplayStatus, StateMessage, StationMeta, StationStatus, StationView } from '@linewatch/protocol';
+import type { AlertView, Anomaly, DeliveryStatus, LineSnapshot, ReplayLineEvent, ReplayStatus, StateMessage, StationMeta, StationStatus, StationView } from '@linewatch/protocol';
+import { alertList } from './alert-list.js';
 import { sortedStations, stationList } from './station-list.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'lost';
@@ -26,6 +27,10 @@ export interface DashboardState {
   serverOffsetMs: number;
   replay: ReplayLineState;
   view: LineView;
+  /** Alerts of the live and the replay line: every open one and the latest resolved ones. */
+  alerts: AlertView[];
+  /** The webhook outbox; null until the server first says. */
+  deliveries: DeliveryStatus | null;
 }
 
 const MAX_ANOMALIES = 200;
@@ -40,6 +45,8 @@ export function initialState(): DashboardState {
     serverOffsetMs: 0,
     replay: { status: null, stations: [], anomalies: [] },
     view: 'live',
+    alerts: [],
+    deliveries: null,
   };
 }
 
@@ -62,7 +69,16 @@ export const reduce = {
       brokerConnected: snap.brokerConnected,
       serverOffsetMs: snap.serverTime - localNow,
       replay: { status: snap.replay.status, stations: sortedStations(snap.replay.stations), anomalies: snap.replay.anomalies.slice(0, MAX_ANOMALIES) },
+      // An API without alerting sends none: keep what the page has rather than show "no alerts".
+      alerts: snap.alerts ? alertList.fromSnapshot(snap.alerts) : s.alerts,
     };
+  },
+  alert(s: DashboardState, alert: AlertView): DashboardState {
+    const alerts = alertList.upsert(s.alerts, alert);
+    return alerts === s.alerts ? s : { ...s, alerts };
+  },
+  deliveries(s: DashboardState, deliveries: DeliveryStatus): DashboardState {
+    return { ...s, deliveries };
   },
   status(s: DashboardState, status: StationStatus): DashboardState {
     return otherLine(s, status.line) ? s : { ...s, stations: stationList.status(s.stations, status) };

@@ -1,12 +1,15 @@
+import { AlertAck } from './alert-ack.js';
 import { byId } from './dom.js';
 import { connectLine } from './connection.js';
 import { summarizeLine } from './health.js';
 import { LineStore, reduce, type DashboardState } from './line-store.js';
+import { AlertPanelView } from './render-alerts.js';
 import { AnomaliesView } from './render-anomalies.js';
 import { HeaderView } from './render-header.js';
 import { ReplayBannerView } from './render-replay-banner.js';
 import { TilesView } from './render-tiles.js';
 import { ReplayPanel } from './replay-panel.js';
+import { TokenPrompt } from './token-prompt.js';
 import { takeTokenFromFragment } from './token.js';
 
 /** Matches the API's STALE_AFTER_MS default: a status older than this is shown stale. */
@@ -21,7 +24,10 @@ const header = new HeaderView();
 const replayBanner = new ReplayBannerView();
 const tiles = new TilesView(byId<HTMLOListElement>('tiles'), byId('no-stations'));
 const anomalies = new AnomaliesView(byId<HTMLTableSectionElement>('anomaly-rows'), byId('no-anomalies'));
-const panel = new ReplayPanel(sessionStorage, () => scheduleRender());
+// One token for the tab, one form to give it, whichever control needs it.
+const tokens = new TokenPrompt(sessionStorage, () => scheduleRender(), (text) => panel.tokenNotice(text));
+const panel = new ReplayPanel(tokens, () => scheduleRender());
+const alertPanel = new AlertPanelView(new AlertAck(tokens, localStorage, () => scheduleRender()), () => scheduleRender());
 
 function render(state: DashboardState): void {
   const serverNow = Date.now() + state.serverOffsetMs;
@@ -33,9 +39,13 @@ function render(state: DashboardState): void {
   header.render(state, summarizeLine(stations, serverNow, replayView ? Number.POSITIVE_INFINITY : STALE_AFTER_MS, connected, replayView));
   replayBanner.render(state);
   panel.render(state);
+  tokens.render();
   tiles.render(stations, serverNow, STALE_AFTER_MS, connected, state.view);
   const names = new Map(stations.map((v) => [v.meta.station, v.meta.name]));
   anomalies.render(shown, (station) => names.get(station) ?? station);
+  // Alerts of both lines show in either view (replayed ones say so), so names come from both.
+  const lineNames = new Map([...state.stations, ...state.replay.stations].map((v) => [`${v.meta.line}/${v.meta.station}`, v.meta.name]));
+  alertPanel.render(state, serverNow, (line, station) => lineNames.get(`${line}/${station}`) ?? station);
 }
 
 // Many events can land in one frame; draw once per frame.

@@ -3,7 +3,7 @@ import { ApiError, replayApi } from './api-client.js';
 import { byId, el, setText } from './dom.js';
 import { formatDuration, formatSpeed } from './format.js';
 import type { DashboardState } from './line-store.js';
-import { forgetToken, readToken, saveToken } from './token.js';
+import type { TokenPrompt } from './token-prompt.js';
 
 type Action = () => Promise<void>;
 
@@ -25,7 +25,7 @@ function describeEnd(status: ReplayStatus): string {
 
 /**
  * The replay controls: pick a recording and a speed, start and stop. Starting and stopping need the API token,
- * taken from the page URL (`#token=...`) or asked for once here; a refusal says so plainly.
+ * taken from the page URL (`#token=...`) or asked for once by the token prompt; a refusal says so plainly.
  */
 export class ReplayPanel {
   private readonly recording = byId<HTMLSelectElement>('replay-recording');
@@ -33,9 +33,6 @@ export class ReplayPanel {
   private readonly startButton = byId<HTMLButtonElement>('replay-start');
   private readonly stopButton = byId<HTMLButtonElement>('replay-stop');
   private readonly message = byId('replay-message');
-  private readonly tokenForm = byId<HTMLFormElement>('replay-token-form');
-  private readonly tokenInput = byId<HTMLInputElement>('replay-token-input');
-  private readonly tokenSet = byId('replay-token-set');
   private recordings: RecordingInfo[] = [];
   private signature = '';
   private busy = false;
@@ -43,31 +40,19 @@ export class ReplayPanel {
   /** The message of the user's last action; it gives way to the replay's own news when that changes. */
   private note: { text: string; error: boolean } | null = null;
   private lastSeen = '';
-  /** What the user tried when the page had to ask for the token; it runs once the token is given. */
-  private pending: Action | null = null;
 
   constructor(
-    private readonly storage: Storage,
+    private readonly tokens: TokenPrompt,
     private readonly changed: () => void,
   ) {
     this.startButton.addEventListener('click', () => this.act(() => this.start()));
     this.stopButton.addEventListener('click', () => this.act(() => this.stop()));
     this.recording.addEventListener('focus', () => void this.loadRecordings());
-    this.tokenForm.addEventListener('submit', (event) => {
-      event.preventDefault();
-      const token = this.tokenInput.value.trim();
-      if (!token) return;
-      saveToken(this.storage, token);
-      this.tokenInput.value = '';
-      const pending = this.pending;
-      this.pending = null;
-      this.say('Token saved for this tab.', false);
-      if (pending) this.act(pending);
-    });
-    byId('replay-token-forget').addEventListener('click', () => {
-      forgetToken(this.storage);
-      this.say('Token forgotten.', false);
-    });
+  }
+
+  /** Says something about the token, which lives in this panel's bar. */
+  tokenNotice(text: string): void {
+    this.say(text, false);
   }
 
   /** Fills the recording list; keeps the choice when the list is read again. */
@@ -116,9 +101,6 @@ export class ReplayPanel {
     this.stopButton.disabled = this.busy || !this.running;
     this.speed.disabled = this.running;
     this.recording.disabled = this.running;
-    const hasToken = readToken(this.storage) !== null;
-    this.tokenSet.hidden = !hasToken;
-    if (hasToken) this.tokenForm.hidden = true;
     const text = this.note?.text ?? (status && !this.running ? describeEnd(status) : '');
     setText(this.message, text);
     this.message.dataset.kind = this.note?.error || (!this.note && status?.state === 'failed') ? 'error' : 'info';
@@ -137,15 +119,15 @@ export class ReplayPanel {
   }
 
   private token(): string | null {
-    return readToken(this.storage);
+    return this.tokens.token();
   }
 
   /** Runs a button's action: asks for the token first when there is none, and turns failures into plain words. */
   private act(action: Action): void {
     if (this.busy) return;
     if (!this.token()) {
-      this.pending = action;
-      this.askForToken('Starting and stopping replays needs the API token: enter it here (the URL `npm start` prints carries it).');
+      this.say('Starting and stopping replays needs the API token: enter it here (the URL `npm start` prints carries it).', true);
+      this.tokens.ask(() => this.act(action));
       return;
     }
     this.busy = true;
@@ -153,9 +135,8 @@ export class ReplayPanel {
     action()
       .catch((err: unknown) => {
         if (err instanceof ApiError && err.isAuth) {
-          forgetToken(this.storage);
-          this.pending = action;
-          this.askForToken(`Not allowed (${err.status}): ${err.message}`);
+          this.say(`Not allowed (${err.status}): ${err.message}`, true);
+          this.tokens.refused(() => this.act(action));
         } else {
           this.say(err instanceof Error ? err.message : String(err), true);
         }
@@ -164,12 +145,6 @@ export class ReplayPanel {
         this.busy = false;
         this.changed();
       });
-  }
-
-  private askForToken(message: string): void {
-    this.tokenForm.hidden = false;
-    this.say(message, true);
-    this.tokenInput.focus();
   }
 
   private say(text: string, error: boolean): void {

@@ -1,4 +1,4 @@
-import type { Anomaly, StateMessage, StationMeta, StationStatus, Truth } from './schemas.js';
+import type { Anomaly, Contributor, EquipmentState, Severity, StateMessage, StationMeta, StationStatus, Truth } from './schemas.js';
 
 /** A station as the API knows it: what it is plus the latest of everything the line says about it. */
 export interface StationView {
@@ -20,6 +20,12 @@ export interface LineSnapshot {
   brokerConnected: boolean;
   /** The replay line (a separate line id, never the live one) and the replay that plays into it. */
   replay: ReplayLineSnapshot;
+  /**
+   * Every open alert (pending, firing, acknowledged; at most 200, newest first) and then the latest resolved ones
+   * (at most 50), of the live and the replay line alike (replayed ones say so). The API always sends it; it is
+   * optional only because the line part of the snapshot is built without the alerting component.
+   */
+  alerts?: AlertView[];
 }
 
 /**
@@ -170,6 +176,90 @@ export interface RecordingInfo {
   counts: { telemetry: number; state: number; meta: number; truth: number; labelled: number } | null;
 }
 
+/** `pending` waits out the for-duration and has told nobody; `acknowledged` is still firing, with someone on it. */
+export type AlertViewState = 'pending' | 'firing' | 'acknowledged' | 'resolved';
+
+/** `process`: raised by a station's model or rules. `data_quality`: by the feed (stale, offline, bad sensors). */
+export type AlertViewClass = 'process' | 'data_quality';
+
+/**
+ * One alert episode as the page shows it, from the `alert` event and the snapshot. The evidence (score,
+ * contributors, ...) is the latest that showed the condition active, so a clearing alert still says why it fired.
+ *
+ * @example
+ * { id: 'fab1/etch-01/model/1764396000000', line: 'fab1', station: 'etch-01', source: 'model', class: 'process',
+ *   state: 'acknowledged', severity: 'critical', startedAt: 1764396000000, firingAt: 1764396030000, resolvedAt: null,
+ *   flapping: false, muted: false, ack: { by: 'ana', at: 1764396100000, comment: 'checking the RF match' },
+ *   score: 3.2, threshold: 1, modelVersion: 'etch@3', equipmentState: 'PRODUCTIVE', replay: false,
+ *   contributors: [{ sensor: 'rf_power', value: 1620, expected: 1500, contribution: 0.71 }] }
+ */
+export interface AlertView {
+  /** Stable episode id, `{line}/{station}/{source}/{startedAt}`: the same data gives the same id. */
+  id: string;
+  line: string;
+  station: string;
+  /** What raised it: `model`, `data_quality`, `offline`, `spc:<rule>`, ... */
+  source: string;
+  class: AlertViewClass;
+  state: AlertViewState;
+  severity: Severity;
+  startedAt: number;
+  firingAt: number | null;
+  resolvedAt: number | null;
+  /** The key keeps starting new episodes: its notifications are held back until it settles. */
+  flapping: boolean;
+  /** The tool's equipment state (PM, down) mutes it: tracked, but nobody is notified. */
+  muted: boolean;
+  ack: { by: string; at: number; comment: string } | null;
+  score: number | null;
+  threshold: number | null;
+  modelVersion: string | null;
+  /** Ranked, largest contribution first. */
+  contributors: Contributor[];
+  equipmentState: EquipmentState | null;
+  /** Raised by replayed data, not by the line as it runs now. */
+  replay: boolean;
+}
+
+/**
+ * One webhook subscription's deliveries, for the page. Never the URL's path or query (they may carry a token),
+ * never a secret or a custom header. `pending` and `dead` stop counting at `countLimit`: `capped` says so.
+ */
+export interface SubscriptionDeliveryStatus {
+  id: string;
+  /** `https://mes.fab.example:8443`: scheme, host and port only. */
+  origin: string;
+  pending: number;
+  dead: number;
+  capped: boolean;
+  /** The most recent attempt among its latest deliveries; null when none was tried yet. */
+  lastAttemptAt: number | null;
+  lastOk: boolean | null;
+  /** HTTP status of that attempt; null for a network error. */
+  lastStatus: number | null;
+  /** `HTTP 500`, `network error ECONNREFUSED`, `timeout`, ...: codes only, never a receiver's words. */
+  lastError: string | null;
+}
+
+/**
+ * The webhook outbox at a glance: counts over every delivery ever queued, and each subscription's state.
+ *
+ * @example
+ * { at: 1764396101000, pending: 1, delivered: 3, dead: 0, countLimit: 1000, subscriptions: [{ id: 'sub-mes',
+ *   origin: 'https://mes.fab.example', pending: 1, dead: 0, capped: false, lastAttemptAt: 1764396100500,
+ *   lastOk: false, lastStatus: 503, lastError: 'HTTP 503' }] }
+ */
+export interface DeliveryStatus {
+  /** Server time the counts were taken. */
+  at: number;
+  pending: number;
+  delivered: number;
+  dead: number;
+  /** Per-subscription counts stop here (see `capped`). */
+  countLimit: number;
+  subscriptions: SubscriptionDeliveryStatus[];
+}
+
 /** Every REST error body: a stable code for programs and a message for people. */
 export interface ApiErrorBody {
   error: { code: string; message: string };
@@ -191,6 +281,13 @@ export interface ServerToClientEvents {
   replay: (status: ReplayStatus) => void;
   /** A change on the replay line. */
   replayLine: (event: ReplayLineEvent) => void;
+  /**
+   * An alert changed. A new state, severity, acknowledgement, flapping or muting goes out at once; new evidence
+   * alone (score, contributors) at most once a second per alert, always ending with the latest.
+   */
+  alert: (alert: AlertView) => void;
+  /** The webhook outbox, on connect and whenever it changes: at most once a second. */
+  deliveries: (status: DeliveryStatus) => void;
 }
 
 /** socket.io events a client may send. */

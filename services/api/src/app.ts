@@ -98,7 +98,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
 
   const server = http.createServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, { serveClient: false, maxHttpBufferSize: 16 * 1024 });
-  const liveFeed = new LiveFeed({ io, lineState, replay, metrics, logger: deps.logger });
+  const liveFeed = new LiveFeed({ io, lineState, replay, metrics, logger: deps.logger, alerting });
 
   return {
     metrics: metrics.registry,

@@ -133,9 +133,13 @@ export class Alerting {
     this.db = undefined;
   }
 
-  /** Calls `listener` with every alert whose state changed (the live feed forwards them). */
-  onAlert(listener: (alert: Alert) => void): void {
+  /** Calls `listener` with every alert whose state changed (the live feed forwards them); returns how to stop. */
+  onAlert(listener: (alert: Alert) => void): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   acknowledge(alertId: string, ack: Omit<Acknowledgement, 'at'>): Alert {
