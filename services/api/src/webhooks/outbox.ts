@@ -102,10 +102,18 @@ export class Outbox {
     );
     this.byId = db.prepare('SELECT * FROM webhook_delivery WHERE id = ?');
     // Each subscription's oldest pending delivery, if it is due: a failing head holds back only its own queue.
+    // A skip scan over the partial pending index: one index seek per subscription with pending deliveries, so the
+    // cost does not grow with the backlog (a GROUP BY read every pending row: 5 ms a call at 10,000 pending).
     this.heads = db.prepare(
-      `SELECT d.* FROM webhook_delivery d
-       JOIN (SELECT MIN(seq) AS seq FROM webhook_delivery WHERE status = 'pending' GROUP BY subscription_id) h ON h.seq = d.seq
-       WHERE d.next_attempt_at <= ? ORDER BY d.seq LIMIT ?`,
+      `WITH RECURSIVE subs(sid) AS (
+         SELECT MIN(subscription_id) FROM webhook_delivery INDEXED BY webhook_delivery_pending WHERE status = 'pending'
+         UNION ALL
+         SELECT (SELECT MIN(subscription_id) FROM webhook_delivery INDEXED BY webhook_delivery_pending WHERE status = 'pending' AND subscription_id > subs.sid)
+         FROM subs WHERE subs.sid IS NOT NULL
+       )
+       SELECT d.* FROM subs
+       JOIN webhook_delivery d ON d.seq = (SELECT MIN(seq) FROM webhook_delivery WHERE status = 'pending' AND subscription_id = subs.sid)
+       WHERE subs.sid IS NOT NULL AND d.next_attempt_at <= ? ORDER BY d.seq LIMIT ?`,
     );
     this.insertAttempt = db.prepare('INSERT INTO webhook_attempt (delivery_id, at, ok, status, error) VALUES (?, ?, ?, ?, ?)');
     this.applyAttempt = db.prepare(
