@@ -78,6 +78,8 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
     },
     bus: lineState.bus,
     logger: deps.logger,
+    store: deps.store,
+    registry: metrics.registry,
   });
 
   const app = express();

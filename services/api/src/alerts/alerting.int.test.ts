@@ -140,6 +140,15 @@ describe.skipIf(!ok)('alerting through the API: detector verdicts to signed webh
     expect(alert.state).toBe('resolved');
     expect(history.map((h) => h.to)).toEqual(expect.arrayContaining(['pending', 'firing', 'acknowledged', 'resolved']));
     expect(new Set(hook.got.map((r) => r.headers['webhook-id'])).size).toBe(3);
+    // The history reaches the system of record as events, and the outbox shows on /metrics.
+    const events = await until('alert events in the store', async () => {
+      const got = await store.alertEvents({ line, from: 0, to: Date.now() + 1 });
+      return got.some((e) => e.to === 'resolved') ? got : undefined;
+    }, { timeoutMs: 10_000 });
+    expect(events.map((e) => e.to)).toEqual(expect.arrayContaining(['pending', 'firing', 'acknowledged', 'resolved']));
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/linewatch_webhook_outbox\{status="delivered"\} 3/);
+    expect(metrics).toMatch(/linewatch_webhook_attempts_total\{outcome="delivered"\} 3/);
   });
 
   it('after a restart, an alert that cleared while the API was down resolves with exactly one notification', async () => {
