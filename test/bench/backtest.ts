@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseTopic, type ProcessContext } from '@linewatch/protocol';
+import type { ProcessContext } from '@linewatch/protocol';
 import { RecordingWriter, type RecordingEntry } from '@linewatch/recording';
-import { DEFAULT_LINE, LineSimulator, loadScenario } from '@linewatch/simulators';
+import { DEFAULT_LINE, LineSimulator, loadScenario, recordSimulation } from '@linewatch/simulators';
 import pino from 'pino';
 import { runRecording, type OfflineRunOptions } from '../../services/detector/src/backtest/offline-run.js';
 import { fitAndWrite } from '../../services/detector/src/backtest/training.js';
@@ -59,24 +59,13 @@ function syntheticEntries(n: number): RecordingEntry[] {
   return entries;
 }
 
-function lineEntries(n: number): RecordingEntry[] {
-  const sim = new LineSimulator({ line: DEFAULT_LINE, scenario: loadScenario(join(REPO_ROOT, 'simulators/scenarios/demo.yaml')), seed: 5, rateHz: 10, startTs: START });
+/** The simulated line with the demo faults, recorded in memory by the recorder's own simulator path. */
+async function lineEntries(n: number): Promise<RecordingEntry[]> {
+  const simulator = new LineSimulator({ line: DEFAULT_LINE, scenario: loadScenario(join(REPO_ROOT, 'simulators/scenarios/demo.yaml')), seed: 5, rateHz: 10, startTs: START });
   const entries: RecordingEntry[] = [];
-  let at = START;
-  const add = (m: { topic: string; payload: unknown }): void => {
-    const t = parseTopic(m.topic);
-    if (!t || t.kind === 'status' || t.kind === 'anomaly') return;
-    if (t.kind === 'telemetry') at = (m.payload as { ts: number }).ts;
-    entries.push({ at, line: t.line, station: t.station, kind: t.kind, msg: m.payload } as RecordingEntry);
-  };
-  sim.initialMessages().forEach(add);
-  let telemetry = 0;
-  while (telemetry < n) {
-    for (const m of sim.tick()) {
-      add(m);
-      if (m.topic.endsWith('/telemetry')) telemetry++;
-    }
-  }
+  const sink = { write: (e: RecordingEntry) => void entries.push(e), needsDrain: false, drain: async () => undefined };
+  // Every tick gives one snapshot per station: enough ticks for n snapshots.
+  await recordSimulation({ simulator, durationMs: Math.ceil(n / DEFAULT_LINE.stations.length) * 100, sink });
   return entries;
 }
 
@@ -106,7 +95,7 @@ async function main(): Promise<void> {
     await fitAndWrite(synthModels, [{ name: 'synth', features: SENSORS, rows: train, contexts, ts: [START], excluded: { faulty: 0, incomplete: 0 } }]);
     const workloads = [
       { name: 'synthetic-20', entries: syntheticEntries(SNAPSHOTS), modelsDir: synthModels, sensors: '20' },
-      { name: 'line', entries: lineEntries(SNAPSHOTS), modelsDir: join(REPO_ROOT, 'models'), sensors: '8-14' },
+      { name: 'line', entries: await lineEntries(SNAPSHOTS), modelsDir: join(REPO_ROOT, 'models'), sensors: '8-14' },
     ];
     const rows: string[] = ['| workload | sensors | snapshots | from memory (snapshots/s) | from file (snapshots/s) | scored |', '|---|---|---|---|---|---|'];
     const results: Record<string, unknown> = {};

@@ -183,6 +183,21 @@ export type AlertViewState = 'pending' | 'firing' | 'acknowledged' | 'resolved';
 export type AlertViewClass = 'process' | 'data_quality';
 
 /**
+ * What an alert says about its station, as of its latest evidence: enough to act on without a second lookup.
+ * Shared by the alert itself, its view on the page and the webhook payload.
+ */
+export interface AlertEvidence {
+  score: number | null;
+  threshold: number | null;
+  modelVersion: string | null;
+  /** Ranked, largest contribution first. */
+  contributors: Contributor[];
+  equipmentState: EquipmentState | null;
+  /** Raised by replayed data, not by the line as it runs now: never sent to production webhooks unless asked. */
+  replay: boolean;
+}
+
+/**
  * One alert episode as the page shows it, from the `alert` event and the snapshot. The evidence (score,
  * contributors, ...) is the latest that showed the condition active, so a clearing alert still says why it fired.
  *
@@ -193,7 +208,7 @@ export type AlertViewClass = 'process' | 'data_quality';
  *   score: 3.2, threshold: 1, modelVersion: 'etch@3', equipmentState: 'PRODUCTIVE', replay: false,
  *   contributors: [{ sensor: 'rf_power', value: 1620, expected: 1500, contribution: 0.71 }] }
  */
-export interface AlertView {
+export interface AlertView extends AlertEvidence {
   /** Stable episode id, `{line}/{station}/{source}/{startedAt}`: the same data gives the same id. */
   id: string;
   line: string;
@@ -211,14 +226,6 @@ export interface AlertView {
   /** The tool's equipment state (PM, down) mutes it: tracked, but nobody is notified. */
   muted: boolean;
   ack: { by: string; at: number; comment: string } | null;
-  score: number | null;
-  threshold: number | null;
-  modelVersion: string | null;
-  /** Ranked, largest contribution first. */
-  contributors: Contributor[];
-  equipmentState: EquipmentState | null;
-  /** Raised by replayed data, not by the line as it runs now. */
-  replay: boolean;
 }
 
 /**

@@ -1,4 +1,6 @@
-import type { Contributor, EquipmentState, Severity } from '@linewatch/protocol';
+import type { AlertEvidence, EquipmentState, Severity } from '@linewatch/protocol';
+
+export type { AlertEvidence } from '@linewatch/protocol';
 
 /**
  * The shared vocabulary of the alerting components: the lifecycle engine (pure), the durable store (SQLite) and
@@ -23,17 +25,6 @@ export interface AlertKey {
 /** `line/station/source`. */
 export function alertKey(k: AlertKey): string {
   return `${k.line}/${k.station}/${k.source}`;
-}
-
-/** What the alert says about the station, as of its latest evidence: enough to act on without a second lookup. */
-export interface AlertEvidence {
-  score: number | null;
-  threshold: number | null;
-  modelVersion: string | null;
-  contributors: Contributor[];
-  equipmentState: EquipmentState | null;
-  /** True when the evidence came from a replay: such alerts never go to production webhooks unless asked. */
-  replay: boolean;
 }
 
 /**

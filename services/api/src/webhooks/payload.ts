@@ -1,4 +1,4 @@
-import type { Contributor, EquipmentState, Severity } from '@linewatch/protocol';
+import type { AlertEvidence, Contributor, Severity } from '@linewatch/protocol';
 import type { AlertClass, AlertState, Notification, NotificationKind } from '../alerts/types.js';
 
 /**
@@ -10,7 +10,7 @@ import type { AlertClass, AlertState, Notification, NotificationKind } from '../
 /** What Alertmanager sends as `endsAt` while an alert is firing: Go's zero time. */
 export const FIRING_ENDS_AT = '0001-01-01T00:00:00Z';
 
-export interface WebhookAlert {
+export interface WebhookAlert extends AlertEvidence {
   status: 'firing' | 'resolved';
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -27,13 +27,6 @@ export interface WebhookAlert {
   class: AlertClass | null;
   stationURL: string | null;
   firingAt: string | null;
-  score: number | null;
-  threshold: number | null;
-  modelVersion: string | null;
-  /** Ranked, largest share first. */
-  contributors: Contributor[];
-  equipmentState: EquipmentState | null;
-  replay: boolean;
   acknowledged: { by: string; at: string; comment: string } | null;
 }
 
