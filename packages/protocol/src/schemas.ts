@@ -106,6 +106,11 @@ export const HEALTH_STATES = ['OK', 'WARN', 'ALARM', 'OFFLINE', 'DATA_QUALITY', 
 export const HealthSchema = z.enum(HEALTH_STATES);
 export type Health = z.infer<typeof HealthSchema>;
 
+/** Summary indicators a wafer-level model computes per sensor over one wafer's process step. */
+export const WAFER_STATS = ['mean', 'std', 'slope', 'min', 'max', 'duration'] as const;
+export const WaferStatSchema = z.enum(WAFER_STATS);
+export type WaferStat = z.infer<typeof WaferStatSchema>;
+
 /** One sensor's share of an anomaly: observed against what the model expected. */
 export const ContributorSchema = z.object({
   sensor: SensorNameSchema,
@@ -113,8 +118,66 @@ export const ContributorSchema = z.object({
   expected: z.number(),
   /** Share of the score, 0..1; contributors of one decision sum to at most 1. */
   contribution: z.number(),
+  /** Wafer-level only: which indicator of the sensor over the step (`duration` is the step's, sensor `step`). */
+  stat: WaferStatSchema.optional(),
 });
 export type Contributor = z.infer<typeof ContributorSchema>;
+
+/** The Western Electric run rules, evaluated per sensor against limits learned from normal data. */
+export const SPC_RULES = ['WE1', 'WE2', 'WE3', 'WE4'] as const;
+export const SpcRuleSchema = z.enum(SPC_RULES);
+export type SpcRule = z.infer<typeof SpcRuleSchema>;
+
+/**
+ * One run rule that fired on one sensor. WE1: one point beyond 3σ; WE2: 2 of 3 beyond 2σ on one side;
+ * WE3: 4 of 5 beyond 1σ on one side; WE4: 8 in a row on one side of the centre line.
+ */
+export const RuleHitSchema = z.object({
+  rule: SpcRuleSchema,
+  sensor: SensorNameSchema,
+  side: z.enum(['high', 'low']),
+  value: z.number(),
+  /** The centre line and sigma the rule was judged against. */
+  center: z.number(),
+  sigma: z.number(),
+});
+export type RuleHit = z.infer<typeof RuleHitSchema>;
+
+/** Two sensors that move together in normal data and no longer do. */
+export const BrokenCorrelationSchema = z.object({
+  sensors: z.tuple([SensorNameSchema, SensorNameSchema]),
+  /** Their correlation in the model's normal data. */
+  correlation: z.number(),
+  /** Each sensor's deviation from normal, in normal standard deviations, in this snapshot. */
+  z: z.tuple([z.number(), z.number()]),
+});
+export type BrokenCorrelation = z.infer<typeof BrokenCorrelationSchema>;
+
+/** Data-quality problems: the data cannot be trusted, which is not the same as the process being wrong. */
+export const DATA_QUALITY_KINDS = ['stuck', 'out_of_range', 'missing_sensor', 'stale', 'seq_gap', 'clock_skew'] as const;
+export const DataQualityKindSchema = z.enum(DATA_QUALITY_KINDS);
+export type DataQualityKind = z.infer<typeof DataQualityKindSchema>;
+
+/** One active data-quality issue of a station. `sensor` is unset for station-wide issues (gap, skew, stale). */
+export const DataQualityIssueSchema = z.object({
+  kind: DataQualityKindSchema,
+  sensor: SensorNameSchema.optional(),
+  /** Reading ts when it was raised. */
+  since: EpochMsSchema,
+  detail: z.string().max(300),
+});
+export type DataQualityIssue = z.infer<typeof DataQualityIssueSchema>;
+
+/** A data-quality issue raised or cleared: `linewatch/v1/{line}/{station}/quality`, from the detector. */
+export const DataQualityEventSchema = DataQualityIssueSchema.extend({
+  line: IdSchema,
+  station: IdSchema,
+  /** Reading ts of the snapshot that raised or cleared it. */
+  ts: EpochMsSchema,
+  state: z.enum(['raised', 'cleared']),
+  replay: z.boolean().optional(),
+});
+export type DataQualityEvent = z.infer<typeof DataQualityEventSchema>;
 
 /**
  * Detector status of a station: `linewatch/v1/{line}/{station}/status`, retained.
@@ -133,6 +196,10 @@ export const StationStatusSchema = z.object({
   modelVersion: z.string().nullable(),
   /** Top contributors while not OK; empty when healthy. */
   contributors: z.array(ContributorSchema).max(20),
+  /** Active data-quality issues; absent or empty when the data is clean. */
+  quality: z.array(DataQualityIssueSchema).max(50).optional(),
+  /** The latest wafer-level verdict of this station, when it has a wafer model. */
+  lastWafer: z.lazy(() => WaferVerdictSummarySchema).optional(),
   replay: z.boolean().optional(),
 });
 export type StationStatus = z.infer<typeof StationStatusSchema>;
@@ -167,10 +234,55 @@ export const AnomalySchema = z.object({
   modelVersion: z.string(),
   severity: SeveritySchema,
   contributors: z.array(ContributorSchema).max(20),
+  /** `sample`: one snapshot's model score (the default when absent); `wafer`: a wafer's verdict at the end of a step. */
+  level: z.enum(['sample', 'wafer']).optional(),
+  /** SPC run rules that fired on this snapshot, next to the model score. */
+  rules: z.array(RuleHitSchema).max(20).optional(),
+  /** Sensor pairs whose normal correlation this snapshot breaks, strongest first. */
+  brokenCorrelations: z.array(BrokenCorrelationSchema).max(10).optional(),
   context: ProcessContextSchema.optional(),
   replay: z.boolean().optional(),
 });
 export type Anomaly = z.infer<typeof AnomalySchema>;
+
+export const WAFER_VERDICTS = ['ok', 'fault', 'baselining'] as const;
+
+/**
+ * The wafer-level (run-to-run) verdict on one wafer's process step: `linewatch/v1/{line}/{station}/wafer`.
+ * Given at the end of the step from summary indicators of its trace (mean, std, slope, min, max per sensor,
+ * and the step's duration). `baselining`: the wafer is one of the known-good wafers a re-baseline is taken
+ * from, so it is not judged.
+ */
+export const WaferVerdictSchema = z.object({
+  /** Deterministic: `{line}/{station}/{wafer}/{step}/{start}`. */
+  id: z.string().max(300),
+  line: IdSchema,
+  station: IdSchema,
+  wafer: z.string().max(64),
+  lot: z.string().max(64).optional(),
+  recipe: z.string().max(64).optional(),
+  step: z.string().max(64),
+  /** ts of the step's first and last snapshot. */
+  start: EpochMsSchema,
+  end: EpochMsSchema,
+  samples: z.number().int().nonnegative(),
+  verdict: z.enum(WAFER_VERDICTS),
+  score: z.number(),
+  threshold: z.number(),
+  t2: z.number().nullable(),
+  spe: z.number().nullable(),
+  modelVersion: z.string(),
+  /** Version of the baseline the indicators were centred on (it changes with every re-baseline). */
+  baseline: z.string(),
+  /** Top indicators, `stat` set. Empty for an ok wafer. */
+  contributors: z.array(ContributorSchema).max(20),
+  replay: z.boolean().optional(),
+});
+export type WaferVerdict = z.infer<typeof WaferVerdictSchema>;
+
+/** What a station's status carries of its latest wafer verdict. */
+export const WaferVerdictSummarySchema = WaferVerdictSchema.pick({ wafer: true, step: true, end: true, verdict: true, score: true, threshold: true });
+export type WaferVerdictSummary = z.infer<typeof WaferVerdictSummarySchema>;
 
 export const FAULT_TYPES = [
   'drift',
@@ -214,3 +326,20 @@ export const DeadLetterSchema = z.object({
   service: z.string(),
 });
 export type DeadLetter = z.infer<typeof DeadLetterSchema>;
+
+/**
+ * A request to the detector that scores a station: `linewatch/v1/{line}/{station}/command`, QoS 1, from the API.
+ * `rebaseline`: re-set the station's wafer-level baseline from its next `wafers` wafers (known good, e.g. right
+ * after a PM), for every recipe step it runs, without retraining.
+ */
+export const CommandSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('rebaseline'),
+    /** Deterministic id of the request, echoed in the detector's log and the verdicts it causes. */
+    id: z.string().min(1).max(100),
+    wafers: z.number().int().min(1).max(50),
+    requestedAt: EpochMsSchema,
+    reason: z.string().max(200).optional(),
+  }),
+]);
+export type Command = z.infer<typeof CommandSchema>;

@@ -9,7 +9,7 @@
 export const TOPIC_ROOT = 'linewatch/v1';
 
 /** Every per-station message kind, one MQTT topic leaf each. */
-export const STATION_TOPIC_KINDS = ['telemetry', 'state', 'status', 'anomaly', 'truth', 'meta'] as const;
+export const STATION_TOPIC_KINDS = ['telemetry', 'state', 'status', 'anomaly', 'truth', 'meta', 'quality', 'wafer', 'command'] as const;
 export type StationTopicKind = (typeof STATION_TOPIC_KINDS)[number];
 
 /** Line and station ids: safe in a topic, a URL path and an InfluxDB tag. */
@@ -26,6 +26,12 @@ export const topics = {
   anomaly: stationTopic('anomaly'),
   truth: stationTopic('truth'),
   meta: stationTopic('meta'),
+  /** Data-quality issues raised and cleared, from the detector. */
+  quality: stationTopic('quality'),
+  /** Wafer-level verdicts, from the detector. */
+  wafer: stationTopic('wafer'),
+  /** Requests to the detector that owns the station (e.g. a re-baseline), from the API. */
+  command: stationTopic('command'),
   /** Messages that failed validation, republished with the reason. */
   deadLetter: `${TOPIC_ROOT}/_deadletter`,
   /** Wildcard subscription for one kind on every line and station. */

@@ -114,6 +114,10 @@ export class LinePicture {
       }
       case 'telemetry':
         return 'telemetry is not handled by the API';
+      case 'quality':
+      case 'wafer':
+      case 'command':
+        return `${kind} is not handled by the line picture`;
     }
   }
 
