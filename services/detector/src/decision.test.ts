@@ -1,4 +1,4 @@
-import { AnomalySchema } from '@linewatch/protocol';
+import { AnomalySchema, type BrokenCorrelation, type RuleHit } from '@linewatch/protocol';
 import { describe, expect, it } from 'vitest';
 import { decide, INITIAL_DECISION, rankContributors, type DecisionInput, type DecisionState } from './decision.js';
 
@@ -133,6 +133,18 @@ describe('decide', () => {
     expect(decide(d.state, input(2, 0), { alarmAfter: 1, clearAfter: 1 }).state.health).toBe('OK');
   });
 
+  it('enters ALARM at once on one snapshot beyond alarmFactor × threshold, and not on one just under it', () => {
+    const severeRules = { ...rules, alarmFactor: 5 };
+    const under = decide(INITIAL_DECISION, input(1, 5), severeRules);
+    expect(under.state.health).toBe('WARN');
+    expect(under.anomaly).toBeUndefined();
+    const over = decide(INITIAL_DECISION, input(1, 5.01), severeRules);
+    expect(over.state.health).toBe('ALARM');
+    expect(over.anomaly?.severity).toBe('critical');
+    // Suppression still wins: a tool in PM does not alarm however far out.
+    expect(decide(INITIAL_DECISION, input(1, 50, { equipmentState: 'SCHEDULED_DOWN' }), severeRules).state.health).not.toBe('ALARM');
+  });
+
   it('is deterministic: the same input gives the same anomaly id', () => {
     const a = run([2, 2, 2])[2]!.anomaly;
     const b = run([2, 2, 2])[2]!.anomaly;
@@ -149,6 +161,65 @@ describe('decide', () => {
     const anomaly = last!.anomaly!;
     expect(anomaly).toMatchObject({ t2: null, spe: null, score: 2 });
     expect(AnomalySchema.safeParse(JSON.parse(JSON.stringify(anomaly))).success).toBe(true);
+  });
+
+  it('never enters ALARM nor emits while suppressed, and alarms once suppression ends', () => {
+    const out = run([5, 5, 5, 5], { suppressed: true });
+    expect(out.map((d) => d.state.health)).toEqual(['WARN', 'WARN', 'WARN', 'WARN']);
+    expect(out.every((d) => d.anomalous && d.anomaly === undefined)).toBe(true);
+    const after = decide(out[3]!.state, input(5, 5, { suppressed: false }), rules);
+    expect(after.state.health).toBe('ALARM');
+    expect(after.anomaly).toBeDefined();
+  });
+
+  it('carries the rules that fired (WE1 first) and the broken correlations on the anomaly, computed only when emitted', () => {
+    const hit = (rule: RuleHit['rule'], sensor: string): RuleHit => ({ rule, sensor, side: 'high', value: 9, center: 1, sigma: 2 });
+    const broken: BrokenCorrelation[] = [{ sensors: ['a', 'b'], correlation: 0.95, z: [0.1, 5.2] }];
+    let calls = 0;
+    const out = run([1.5, 1.5, 1.5, 1.5], {
+      rules: [hit('WE4', 'a'), hit('WE1', 'b'), hit('WE2', 'b')],
+      brokenCorrelations: () => {
+        calls++;
+        return broken;
+      },
+    });
+    expect(calls).toBe(1);
+    const anomaly = out[2]!.anomaly!;
+    expect(anomaly.rules?.map((h) => `${h.rule}:${h.sensor}`)).toEqual(['WE1:b', 'WE2:b', 'WE4:a']);
+    expect(anomaly.brokenCorrelations).toEqual(broken);
+    expect(AnomalySchema.parse(JSON.parse(JSON.stringify(anomaly)))).toEqual(anomaly);
+    // Capped at the schema's limits.
+    const many = run([2, 2, 2], { rules: Array.from({ length: 30 }, (_, i) => hit('WE3', `s${i}`)), brokenCorrelations: Array(12).fill(broken[0]) });
+    expect(many[2]!.anomaly?.rules).toHaveLength(20);
+    expect(many[2]!.anomaly?.brokenCorrelations).toHaveLength(10);
+    expect(AnomalySchema.safeParse(many[2]!.anomaly).success).toBe(true);
+  });
+
+  it('leaves rules and brokenCorrelations off the anomaly when there are none', () => {
+    const anomaly = run([2, 2, 2], { rules: [], brokenCorrelations: () => [] })[2]!.anomaly!;
+    expect(Object.keys(anomaly)).not.toContain('rules');
+    expect(Object.keys(anomaly)).not.toContain('brokenCorrelations');
+  });
+
+  it('counts a rule hit as anomalous only with spcAlarm', () => {
+    const rulesIn = { rules: [{ rule: 'WE1', sensor: 'a', side: 'low', value: -9, center: 0, sigma: 2 }] as RuleHit[] };
+    let plain = INITIAL_DECISION;
+    let spc = INITIAL_DECISION;
+    const spcRules = { ...rules, spcAlarm: true };
+    const outs = [1, 2, 3].map((ts) => {
+      const a = decide(plain, input(ts, 0.5, rulesIn), rules);
+      const b = decide(spc, input(ts, 0.5, rulesIn), spcRules);
+      plain = a.state;
+      spc = b.state;
+      return [a, b] as const;
+    });
+    expect(outs.map(([a]) => a.anomalous)).toEqual([false, false, false]);
+    expect(plain.health).toBe('OK');
+    expect(outs.map(([, b]) => b.anomalous)).toEqual([true, true, true]);
+    expect(spc.health).toBe('ALARM');
+    // The score is under the threshold: the anomaly says the run rules raised it.
+    expect(outs[2]![1].anomaly).toMatchObject({ score: 0.5, threshold: 1, severity: 'warning', rules: rulesIn.rules });
+    expect(decide(spc, input(4, 0.5), spcRules).anomalous).toBe(false);
   });
 
   it('carries context and replay onto the anomaly', () => {
