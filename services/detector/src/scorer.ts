@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DetectorMetrics } from './metrics.js';
 import type { ResolvedModel } from './model-registry.js';
+import { inputWidth } from './model/onnx-model.js';
 import type { ScoredRow, StationModel } from './model/types.js';
 
 export type ScoreCallback = (result: ScoredRow | Error) => void;
@@ -11,7 +12,8 @@ interface Job {
 }
 
 interface ModelQueue {
-  model: StationModel;
+  /** The file's model as of the latest enqueue; a hot reload swaps it (see `enqueue`). */
+  resolved: ResolvedModel;
   pending: Job[];
   timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   /** Runs of one model are chained so results come back in arrival order, which per-station decisions need. */
@@ -59,11 +61,17 @@ export class Scorer {
 
   enqueue(resolved: ResolvedModel, row: ArrayLike<number>, onResult: ScoreCallback): void {
     let q = this.queues.get(resolved.path);
-    // One queue per model file for the process's life: the registry never swaps a loaded file's model.
     if (!q) {
-      q = { model: resolved.model, pending: [], timer: undefined, tail: Promise.resolve(), inFlight: 0 };
+      q = { resolved, pending: [], timer: undefined, tail: Promise.resolve(), inFlight: 0 };
       this.queues.set(resolved.path, q);
+    } else if (q.resolved.model !== resolved.model) {
+      // The file was reloaded: what is queued goes to the model it was routed to (and whose version its decision
+      // records), in its own batch; the new model's runs chain behind it, so the order holds.
+      this.flush(q);
+      q.resolved = resolved;
     }
+    // Keeps a replaced model's session alive until this snapshot's batch has run.
+    resolved.uses?.hold(1);
     q.pending.push({ row, onResult });
     if (q.pending.length >= this.deps.batchMax) this.flush(q);
     else q.timer ??= this.deps.batchWaitMs > 0 ? setTimeout(() => this.flush(q), this.deps.batchWaitMs) : setImmediate(() => this.flush(q));
@@ -75,20 +83,23 @@ export class Scorer {
       else clearImmediate(q.timer as NodeJS.Immediate);
     }
     q.timer = undefined;
+    // Taken now, not when the chained run starts: by then a reload may have swapped the queue's model.
+    const { model, uses } = q.resolved;
     while (q.pending.length > 0) {
       const jobs = q.pending.splice(0, this.deps.batchMax);
       q.inFlight += jobs.length;
       q.tail = q.tail
-        .then(() => this.run(q.model, jobs))
+        .then(() => this.run(model, jobs))
         .finally(() => {
           q.inFlight -= jobs.length;
+          uses?.done(jobs.length);
           this.wakeWaiters();
         });
     }
   }
 
   private async run(model: StationModel, jobs: Job[]): Promise<void> {
-    const f = model.meta.features.length;
+    const f = inputWidth(model.meta);
     const rows = new Float32Array(jobs.length * f);
     jobs.forEach((job, i) => rows.set(job.row, i * f));
     this.deps.metrics.batchSize.observe(jobs.length);

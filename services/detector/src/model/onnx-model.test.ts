@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModelMetadata } from '@linewatch/protocol';
-import { IR_VERSION, OPSET, metadataProps } from './onnx-export.js';
+import { IR_VERSION, OPSET } from './onnx-export.js';
 import { loadOnnxModel } from './onnx-model.js';
 import { onnx } from './onnx-proto.js';
 import { SYNTHETIC_FEATURES, syntheticRows } from './synthetic.test-support.js';
@@ -122,36 +121,18 @@ describe('ONNX export and loadOnnxModel', () => {
     await expect(loadOnnxModel(narrow)).rejects.toThrow(/narrow\.onnx: input 'x' must be \[N, 6\]/);
   });
 
-  it('runs a bring-your-own model that only has a score output', async () => {
-    // score = Σ x² per row: a deliberately trivial graph built the same way a user's exporter would.
-    const meta: ModelMetadata = { ...trained.metadata, family: 'custom', version: 'byo@1', features: ['a', 'b'], mean: [0, 0], std: [1, 1] };
-    const bytes = onnx.ModelProto.encode({
-      irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET }],
-      graph: {
-        name: 'byo',
-        node: [
-          { opType: 'Mul', input: ['x', 'x'], output: ['sq'] },
-          { opType: 'ReduceSum', input: ['sq', 'axes'], output: ['score'], attribute: [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }] },
-        ],
-        initializer: [{ name: 'axes', dims: [1], dataType: onnx.TensorProto.DataType.INT64, int64Data: [1] }],
-        input: [{ name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }] } } } }],
-        output: [{ name: 'score', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }] } } } }],
-      },
-      metadataProps: metadataProps(meta),
-    }).finish();
-    const path = join(dir, 'byo.onnx');
-    await writeFile(path, bytes);
-    const byo = await loadOnnxModel(path);
-    try {
-      expect(byo.meta.family).toBe('custom');
-      const [first, second] = await byo.score(Float32Array.from([3, 4, 1, 0]), 2);
-      expect(first).toEqual({ score: 25, t2: NaN, spe: NaN });
-      expect(second!.score).toBe(1);
-      expect(second!.contrib).toBeUndefined();
-      expect(second!.expected).toBeUndefined();
-    } finally {
-      await byo.release();
-    }
+  it('rejects a graph the detector cannot feed or whose outputs it cannot read', async () => {
+    const extra = await writeVariant('extra-input.onnx', (p) => {
+      p.graph!.input!.push({ name: 'h0', type: { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }] } } } });
+    });
+    await expect(loadOnnxModel(extra)).rejects.toThrow(/extra-input\.onnx: graph has inputs besides 'x' \('h0'\)/);
+    const int64 = await writeVariant('int-score.onnx', (p) => {
+      p.graph!.output![0]!.type!.tensorType!.elemType = onnx.TensorProto.DataType.INT64;
+    });
+    await expect(loadOnnxModel(int64)).rejects.toThrow(/int-score\.onnx: output 'score' must be float32, got int64/);
+    const wide = await writeVariant('wide-contrib.onnx', (p) => {
+      p.graph!.output!.find((o) => o.name === 'contrib')!.type!.tensorType!.shape!.dim![1] = { dimValue: 7 };
+    });
+    await expect(loadOnnxModel(wide)).rejects.toThrow(/wide-contrib\.onnx: output 'contrib' must be \[N, 6\], got \[N, 7\]/);
   });
 });

@@ -10,6 +10,11 @@ function isStringKey(key: string): boolean {
   return field !== undefined && (field.def.type === 'string' || field.def.type === 'literal');
 }
 
+/** Values per input row: the current snapshot's features, then the same for each of `lags` earlier snapshots. */
+export function inputWidth(meta: Pick<ModelMetadata, 'features' | 'lags'>): number {
+  return meta.features.length * ((meta.lags ?? 0) + 1);
+}
+
 /** Decodes and validates the linewatch metadata of a model file; throws an Error naming the file and the problem. */
 export function readModelMetadata(path: string, bytes: Uint8Array): { meta: ModelMetadata; proto: OnnxTypes.ModelProto } {
   let proto: OnnxTypes.ModelProto;
@@ -32,7 +37,10 @@ export function readModelMetadata(path: string, bytes: Uint8Array): { meta: Mode
   }
   const parsed = ModelMetadataSchema.safeParse(raw);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    // "features: missing" says more to someone adding metadata_props by hand than zod's "expected array, received undefined".
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.path.length === 1 && raw[String(i.path[0])] === undefined ? 'missing' : i.message}`)
+      .join('; ');
     throw new Error(`model ${path}: invalid linewatch metadata (${problems})`, { cause: parsed.error });
   }
   const meta = parsed.data;
@@ -43,17 +51,76 @@ export function readModelMetadata(path: string, bytes: Uint8Array): { meta: Mode
   return { meta, proto };
 }
 
-function checkGraph(path: string, proto: OnnxTypes.ModelProto, features: number): void {
-  const input = proto.graph?.input?.find((i) => i.name === MODEL_INPUT);
-  if (!input) throw new Error(`model ${path}: graph has no input named '${MODEL_INPUT}'`);
-  const dims = input.type?.tensorType?.shape?.dim ?? [];
-  const width = dims[1]?.dimValue;
-  if (dims.length !== 2 || Number(width ?? 0) !== features) {
-    const shape = dims.map((d) => d.dimParam || String(d.dimValue ?? '?')).join(',');
-    throw new Error(`model ${path}: input '${MODEL_INPUT}' must be [N, ${features}] (one column per feature), got [${shape}]`);
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+
+function dimsOf(info: OnnxTypes.IValueInfoProto): OnnxTypes.TensorShapeProto.IDimension[] | undefined {
+  return info.type?.tensorType?.shape?.dim ?? undefined;
+}
+
+/** A dimension fixed to a number in the file (not symbolic, not unknown). */
+function fixedDim(d: OnnxTypes.TensorShapeProto.IDimension | undefined): number | undefined {
+  return d && !d.dimParam && d.dimValue !== null && d.dimValue !== undefined ? Number(d.dimValue) : undefined;
+}
+
+function shapeText(dims: OnnxTypes.TensorShapeProto.IDimension[]): string {
+  return `[${dims.map((d) => d.dimParam || String(fixedDim(d) ?? '?')).join(', ')}]`;
+}
+
+function typeName(elemType: number | null | undefined): string {
+  return (elemType !== null && elemType !== undefined && (onnx.TensorProto.DataType[elemType] as string | undefined)?.toLowerCase()) || 'unknown';
+}
+
+/**
+ * Checks the graph against the model contract before onnxruntime sees it, so a file exported the wrong way is
+ * refused at load with what to change, instead of failing every batch later.
+ */
+function checkGraph(path: string, proto: OnnxTypes.ModelProto, meta: ModelMetadata): void {
+  const features = meta.features.length;
+  const width = inputWidth(meta);
+  const graph = proto.graph;
+  const initializers = new Set((graph?.initializer ?? []).map((t) => t.name));
+  // Old exporters list initializers among the inputs too; those need no feed.
+  const inputs = (graph?.input ?? []).filter((i) => !initializers.has(i.name));
+  const input = inputs.find((i) => i.name === MODEL_INPUT);
+  if (!input) {
+    const names = inputs.map((i) => `'${i.name ?? ''}'`).join(', ') || 'none';
+    throw new Error(`model ${path}: graph has no input named '${MODEL_INPUT}' (inputs: ${names}); export with input_names=['${MODEL_INPUT}']`);
   }
-  if (!proto.graph?.output?.some((o) => o.name === MODEL_OUTPUTS.score)) {
-    throw new Error(`model ${path}: graph has no output named '${MODEL_OUTPUTS.score}'`);
+  const others = inputs.filter((i) => i !== input).map((i) => `'${i.name ?? ''}'`);
+  if (others.length > 0) throw new Error(`model ${path}: graph has inputs besides '${MODEL_INPUT}' (${others.join(', ')}); the detector feeds only '${MODEL_INPUT}'`);
+  const elemType = input.type?.tensorType?.elemType;
+  if (elemType !== FLOAT) throw new Error(`model ${path}: input '${MODEL_INPUT}' must be float32, got ${typeName(elemType)}`);
+  const dims = dimsOf(input) ?? [];
+  if (dims.length !== 2 || fixedDim(dims[1]) !== width) {
+    const columns = width === features ? 'one column per feature' : `one column per feature for each of ${width / features} snapshots (lags)`;
+    throw new Error(`model ${path}: input '${MODEL_INPUT}' must be [N, ${width}] (${columns}), got ${shapeText(dims)}`);
+  }
+  const batch = fixedDim(dims[0]);
+  if (batch !== undefined) {
+    throw new Error(
+      `model ${path}: input '${MODEL_INPUT}' has a fixed batch size of ${batch}; the detector scores many rows at once: ` +
+        `export with dynamic_axes={'${MODEL_INPUT}': {0: 'batch_size'}, ...}`,
+    );
+  }
+  const outputs = new Map((graph?.output ?? []).map((o) => [o.name ?? '', o]));
+  if (!outputs.has(MODEL_OUTPUTS.score)) {
+    const names = [...outputs.keys()].map((n) => `'${n}'`).join(', ') || 'none';
+    throw new Error(`model ${path}: graph has no output named '${MODEL_OUTPUTS.score}' (outputs: ${names}); export with output_names=['${MODEL_OUTPUTS.score}', ...]`);
+  }
+  // The outputs the detector reads: per row, or per row and feature. Shapes are checked where the file declares them.
+  const rank: Record<string, 1 | 2> = { score: 1, t2: 1, spe: 1, contrib: 2, expected: 2 };
+  for (const [name, want] of Object.entries(rank)) {
+    const output = outputs.get(name);
+    if (!output) continue;
+    const type = output.type?.tensorType?.elemType;
+    // UNDEFINED (0) or absent: onnxruntime infers it; anything declared must be float32.
+    if (type && type !== FLOAT) throw new Error(`model ${path}: output '${name}' must be float32, got ${typeName(type)}`);
+    const got = dimsOf(output);
+    if (!got) continue;
+    const columns = fixedDim(got[1]);
+    if (got.length !== want || (want === 2 && columns !== undefined && columns !== features)) {
+      throw new Error(`model ${path}: output '${name}' must be ${want === 1 ? '[N]' : `[N, ${features}]`}, got ${shapeText(got)}`);
+    }
   }
 }
 
@@ -65,7 +132,8 @@ class OnnxStationModel implements StationModel {
   ) {}
 
   async score(rows: Float32Array, n: number): Promise<ScoredRow[]> {
-    const width = this.meta.features.length;
+    const width = inputWidth(this.meta);
+    const features = this.meta.features.length;
     if (rows.length !== n * width) throw new Error(`score: expected ${n}×${width} values, got ${rows.length}`);
     if (n === 0) return [];
     const input = new ort.Tensor('float32', rows, [n, width]);
@@ -74,7 +142,7 @@ class OnnxStationModel implements StationModel {
     const score = data(MODEL_OUTPUTS.score) as Float32Array;
     const [t2, spe, contrib, expected] = [MODEL_OUTPUTS.t2, MODEL_OUTPUTS.spe, MODEL_OUTPUTS.contrib, MODEL_OUTPUTS.expected].map(data);
     // Views, not copies: copying two arrays per row cost ten times the inference itself.
-    const slice = (m: Float32Array | undefined, i: number): Float32Array | undefined => m?.subarray(i * width, (i + 1) * width);
+    const slice = (m: Float32Array | undefined, i: number): Float32Array | undefined => m?.subarray(i * features, (i + 1) * features);
     const scored: ScoredRow[] = [];
     for (let i = 0; i < n; i++) {
       const row: ScoredRow = { score: score[i] as number, t2: t2?.[i] ?? NaN, spe: spe?.[i] ?? NaN };
@@ -119,7 +187,7 @@ export async function loadOnnxModel(path: string): Promise<StationModel> {
     throw new Error(`model ${path}: cannot read file`, { cause });
   }
   const { meta, proto } = readModelMetadata(path, bytes);
-  checkGraph(path, proto, meta.features.length);
+  checkGraph(path, proto, meta);
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
