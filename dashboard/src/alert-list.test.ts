@@ -126,8 +126,8 @@ describe('delivery line', () => {
 describe('dashboard state for alerts', () => {
   it('takes the snapshot’s alerts, applies changes, and keeps them when a snapshot carries none', () => {
     const snap = {
-      line: 'fab1', stations: [], anomalies: [], serverTime: T0, brokerConnected: true,
-      replay: { status: { state: 'idle' as const, line: 'fab1-replay', run: null }, stations: [], anomalies: [] },
+      line: 'fab1', stations: [], anomalies: [], wafers: [], serverTime: T0, brokerConnected: true,
+      replay: { status: { state: 'idle' as const, line: 'fab1-replay', run: null }, stations: [], anomalies: [], wafers: [] },
     };
     let s = reduce.snapshot(initialState(), { ...snap, alerts: [alert()] }, T0);
     s = reduce.alert(s, alert({ source: 'offline', class: 'data_quality' }));

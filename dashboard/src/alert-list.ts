@@ -1,5 +1,6 @@
 import type { AlertView, DeliveryStatus, Severity, SubscriptionDeliveryStatus } from '@linewatch/protocol';
 import { formatAge, formatNumber } from './format.js';
+import { VERDICT_LABEL, correlationText, ruleText, stepName } from './wafer-list.js';
 
 /** The alert panel's tabs: what needs someone, what someone is on, and what is over. */
 export type AlertTab = 'active' | 'acknowledged' | 'resolved';
@@ -57,9 +58,40 @@ export function tabCounts(list: AlertView[]): Record<AlertTab, number> {
   return counts;
 }
 
-/** Top contributors as an engineer reads them: `rf_power 1620 vs 1500`. */
+/** Top contributors as an engineer reads them: `rf_power 1620 vs 1500`; a wafer's indicators `rf_power.mean 1620 vs 1500`. */
 export function contributorTexts(alert: AlertView, top = 3): string[] {
-  return alert.contributors.slice(0, top).map((c) => `${c.sensor} ${formatNumber(c.value)} vs ${formatNumber(c.expected)}`);
+  return alert.contributors.slice(0, top).map((c) => `${c.sensor}${c.stat ? `.${c.stat}` : ''} ${formatNumber(c.value)} vs ${formatNumber(c.expected)}`);
+}
+
+/** Which verdict raised the alert: an alert stored before levels existed is a sample-wise one. */
+export function alertLevel(alert: AlertView): 'sample' | 'wafer' {
+  return alert.level ?? 'sample';
+}
+
+/**
+ * The line under an alert's station that says what it is about beside its own evidence: for a wafer alert its wafer
+ * and the station's sample-wise verdict then (`wafer W07 · lot L0001 · main etch · sample-wise ● OK 0.42 / 1`); for a
+ * sample-wise alert the station's latest wafer verdict (`latest wafer W07 · main etch ✖ FAULT`).
+ */
+export function levelText(alert: AlertView): string {
+  if (alertLevel(alert) === 'wafer') {
+    const w = alert.wafer;
+    const sample = alert.lastSample;
+    return [
+      ...(w ? [`wafer ${w.wafer}`, ...(w.lot ? [`lot ${w.lot}`] : []), stepName(w.step)] : []),
+      ...(sample ? [`sample-wise ${sample.health}${sample.score === null ? '' : ` ${formatNumber(sample.score)} / ${formatNumber(sample.threshold)}`}`] : []),
+    ].join(' · ');
+  }
+  const last = alert.lastWafer;
+  return last ? `latest wafer ${last.wafer} · ${stepName(last.step)} ${VERDICT_LABEL[last.verdict]}` : '';
+}
+
+/** The SPC rules that fired and the sensor pairs found decoupled: `rules WE1 rf_power ▲ · broken rf_power ⇄ …`. */
+export function ruleTexts(alert: AlertView): string {
+  return [
+    ...(alert.rules?.length ? [`rules ${alert.rules.map(ruleText).join(', ')}`] : []),
+    ...(alert.brokenCorrelations?.length ? [`broken ${alert.brokenCorrelations.map(correlationText).join(', ')}`] : []),
+  ].join(' · ');
 }
 
 /** How long it has been, in the words of its tab. `serverNow` is the server's clock as the page estimates it. */

@@ -1,4 +1,4 @@
-import type { AlertView, ApiErrorBody, RecordingInfo, ReplayRequest, ReplayStatus } from '@linewatch/protocol';
+import type { AlertView, ApiErrorBody, RebaselineRequest, RebaselineResponse, RecordingInfo, ReplayRequest, ReplayStatus } from '@linewatch/protocol';
 
 /** A REST call that did not succeed: the HTTP status (0 when the API did not answer) and the API's own message. */
 export class ApiError extends Error {
@@ -59,4 +59,11 @@ export interface AckRequest {
 export const alertsApi = {
   acknowledge: (token: string | null, alertId: string, ack: AckRequest) =>
     call<AlertView>('POST', `/api/alerts/${encodeURIComponent(alertId)}/ack`, token, ack),
+};
+
+/** The API's station endpoints the page changes things with. */
+export const stationsApi = {
+  /** The station's next wafers become its wafer-level baseline; answers with the command sent to the detector. */
+  rebaseline: (token: string | null, line: string, station: string, request: RebaselineRequest) =>
+    call<RebaselineResponse>('POST', `/api/stations/${encodeURIComponent(station)}/baseline?line=${encodeURIComponent(line)}`, token, request),
 };

@@ -24,6 +24,7 @@ export function connectLine(store: LineStore, url?: string): LineSocket {
   socket.on('state', (u) => store.update((s) => reduce.state(s, u.station, u.state, u.line)));
   socket.on('meta', (meta) => store.update((s) => reduce.meta(s, meta)));
   socket.on('anomaly', (anomaly) => store.update((s) => reduce.anomaly(s, anomaly)));
+  socket.on('wafer', (verdict) => store.update((s) => reduce.wafer(s, verdict)));
   socket.on('broker', (link) => store.update((s) => reduce.broker(s, link.connected)));
   socket.on('replay', (status) => store.update((s) => reduce.replayStatus(s, status)));
   socket.on('replayLine', (event) => store.update((s) => reduce.replayLine(s, event)));

@@ -42,9 +42,10 @@ describe('line-store reducers', () => {
       line: 'fab1',
       stations: [meta('b', 2), meta('a', 1)].map((m) => ({ meta: m, state: null, status: null, lastSeen: null })),
       anomalies: [],
+      wafers: [],
       serverTime: 10_000,
       brokerConnected: true,
-      replay: { status: { state: 'idle', line: 'fab1-replay', run: null }, stations: [], anomalies: [] },
+      replay: { status: { state: 'idle', line: 'fab1-replay', run: null }, stations: [], anomalies: [], wafers: [] },
     };
     const s = reduce.snapshot(initialState(), snap, 9_000);
     expect(s.stations.map((v) => v.meta.station)).toEqual(['a', 'b']);

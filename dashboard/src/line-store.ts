@@ -1,17 +1,37 @@
-import type { AlertView, Anomaly, DeliveryStatus, LineSnapshot, ReplayLineEvent, ReplayStatus, StateMessage, StationMeta, StationStatus, StationView } from '@linewatch/protocol';
+import type {
+  AlertView,
+  Anomaly,
+  DeliveryStatus,
+  LineSnapshot,
+  ReplayLineEvent,
+  ReplayStatus,
+  StateMessage,
+  StationMeta,
+  StationStatus,
+  StationView,
+  WaferVerdict,
+} from '@linewatch/protocol';
 import { alertList } from './alert-list.js';
 import { sortedStations, stationList } from './station-list.js';
+import { waferList } from './wafer-list.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'lost';
 /** Which line the tiles show: the live line, or the line replays play into. */
 export type LineView = 'live' | 'replay';
 
-/** The replay line: its stations and anomalies, and the current (or last) replay. */
+/** The replay line: its stations, anomalies and wafer verdicts, and the current (or last) replay. */
 export interface ReplayLineState {
   /** null until the first snapshot. */
   status: ReplayStatus | null;
   stations: StationView[];
   anomalies: Anomaly[];
+  wafers: WaferVerdict[];
+}
+
+/** The station whose view is open: `line` tells a live station from its replayed namesake. */
+export interface StationSelection {
+  line: string;
+  station: string;
 }
 
 export interface DashboardState {
@@ -20,6 +40,8 @@ export interface DashboardState {
   stations: StationView[];
   /** Newest first. */
   anomalies: Anomaly[];
+  /** Wafer-level verdicts of the live line, newest first, a bounded number per station. */
+  wafers: WaferVerdict[];
   connection: ConnectionState;
   /** The API's own broker link; false means the API itself is not hearing the line. */
   brokerConnected: boolean;
@@ -31,6 +53,8 @@ export interface DashboardState {
   alerts: AlertView[];
   /** The webhook outbox; null until the server first says. */
   deliveries: DeliveryStatus | null;
+  /** The station view shown, if any. */
+  selected: StationSelection | null;
 }
 
 const MAX_ANOMALIES = 200;
@@ -40,13 +64,15 @@ export function initialState(): DashboardState {
     line: null,
     stations: [],
     anomalies: [],
+    wafers: [],
     connection: 'connecting',
     brokerConnected: false,
     serverOffsetMs: 0,
-    replay: { status: null, stations: [], anomalies: [] },
+    replay: { status: null, stations: [], anomalies: [], wafers: [] },
     view: 'live',
     alerts: [],
     deliveries: null,
+    selected: null,
   };
 }
 
@@ -66,9 +92,15 @@ export const reduce = {
       line: snap.line,
       stations: sortedStations(snap.stations),
       anomalies: snap.anomalies.slice(0, MAX_ANOMALIES),
+      wafers: waferList.fromSnapshot(snap.wafers),
       brokerConnected: snap.brokerConnected,
       serverOffsetMs: snap.serverTime - localNow,
-      replay: { status: snap.replay.status, stations: sortedStations(snap.replay.stations), anomalies: snap.replay.anomalies.slice(0, MAX_ANOMALIES) },
+      replay: {
+        status: snap.replay.status,
+        stations: sortedStations(snap.replay.stations),
+        anomalies: snap.replay.anomalies.slice(0, MAX_ANOMALIES),
+        wafers: waferList.fromSnapshot(snap.replay.wafers),
+      },
       // An API without alerting sends none: keep what the page has rather than show "no alerts".
       alerts: snap.alerts ? alertList.fromSnapshot(snap.alerts) : s.alerts,
     };
@@ -94,6 +126,11 @@ export const reduce = {
     const anomalies = addAnomaly(s.anomalies, anomaly);
     return anomalies === s.anomalies ? s : { ...s, anomalies };
   },
+  wafer(s: DashboardState, verdict: WaferVerdict): DashboardState {
+    if (otherLine(s, verdict.line)) return s;
+    const wafers = waferList.add(s.wafers, verdict);
+    return wafers === s.wafers ? s : { ...s, wafers };
+  },
   connection(s: DashboardState, connection: ConnectionState): DashboardState {
     return { ...s, connection };
   },
@@ -116,12 +153,24 @@ export const reduce = {
         return { ...s, replay: { ...r, stations: stationList.status(r.stations, event.status) } };
       case 'anomaly':
         return { ...s, replay: { ...r, anomalies: addAnomaly(r.anomalies, event.anomaly) } };
+      case 'wafer': {
+        const wafers = waferList.add(r.wafers, event.verdict);
+        return wafers === r.wafers ? s : { ...s, replay: { ...r, wafers } };
+      }
+      case 'quality':
+        // The station's status lists its active issues; the event itself adds nothing the page shows.
+        return s;
       case 'reset':
-        return { ...s, replay: { ...r, stations: [], anomalies: [] } };
+        return { ...s, replay: { ...r, stations: [], anomalies: [], wafers: [] } };
     }
   },
   view(s: DashboardState, view: LineView): DashboardState {
     return s.view === view ? s : { ...s, view };
+  },
+  /** Opens a station's view (null closes it). */
+  select(s: DashboardState, selected: StationSelection | null): DashboardState {
+    if (s.selected?.line === selected?.line && s.selected?.station === selected?.station) return s;
+    return { ...s, selected };
   },
 };
 

@@ -1,6 +1,6 @@
 import type { AlertView } from '@linewatch/protocol';
 import type { AlertAck } from './alert-ack.js';
-import { ALERT_TABS, ackText, alertTiming, alertsIn, contributorTexts, deliveryLine, tabCounts, type AlertTab } from './alert-list.js';
+import { ALERT_TABS, ackText, alertLevel, alertTiming, alertsIn, contributorTexts, deliveryLine, levelText, ruleTexts, tabCounts, type AlertTab } from './alert-list.js';
 import { byId, el, setText } from './dom.js';
 import { formatClock, formatNumber, formatWord } from './format.js';
 import type { DashboardState } from './line-store.js';
@@ -15,7 +15,9 @@ interface RowParts {
   name: HTMLElement;
   id: HTMLElement;
   tags: HTMLElement;
+  level: HTMLElement;
   contributors: HTMLElement;
+  rules: HTMLElement;
   model: HTMLElement;
   timing: HTMLElement;
   ackNote: HTMLElement;
@@ -129,9 +131,13 @@ export class AlertPanelView {
     const tags = el('span', 'alert-tags');
     stationCol.append(name, id, tags);
     const evidence = el('div', 'alert-evidence');
+    const level = el('div', 'alert-wafer');
+    level.dataset.testid = 'alert-level-text';
     const contributors = el('div', 'alert-contributors');
+    const rules = el('div', 'alert-rules');
+    rules.dataset.testid = 'alert-rules';
     const model = el('div', 'alert-model');
-    evidence.append(contributors, model);
+    evidence.append(level, contributors, rules, model);
     const timingCol = el('div', 'alert-timing-col');
     const timing = el('span', 'alert-timing');
     const ackNote = el('span', 'alert-ack-note');
@@ -142,7 +148,7 @@ export class AlertPanelView {
     ackButton.dataset.testid = 'alert-ack';
     actions.append(ackButton);
     root.append(stateCol, stationCol, evidence, timingCol, actions);
-    const parts: RowParts = { root, state, severity, name, id, tags, contributors, model, timing, ackNote, ackButton, current: alert };
+    const parts: RowParts = { root, state, severity, name, id, tags, level, contributors, rules, model, timing, ackNote, ackButton, current: alert };
     ackButton.addEventListener('click', () => this.ack.open(parts.current, root, this.label(parts.current)));
     return parts;
   }
@@ -154,6 +160,7 @@ export class AlertPanelView {
     r.root.dataset.class = a.class;
     r.root.dataset.severity = a.severity;
     r.root.dataset.replay = String(a.replay);
+    r.root.dataset.level = alertLevel(a);
     const className = `alert-row class-${a.class} severity-${a.severity} state-${a.state}${a.replay ? ' replayed' : ''}`;
     if (r.root.className !== className) r.root.className = className;
     setText(r.state, STATE_LABEL[a.state]);
@@ -163,6 +170,11 @@ export class AlertPanelView {
     const tags: HTMLElement[] = [];
     if (a.replay) tags.push(tag('REPLAY', 'replay', 'Raised by replayed data, not by the line as it runs now'));
     tags.push(dataQuality ? tag('? DATA QUALITY', 'dq', 'The data feed, not the process: stale, offline or implausible sensors') : tag('PROCESS', 'process', 'Raised by the station model'));
+    tags.push(
+      alertLevel(a) === 'wafer'
+        ? tag('WAFER', 'level-wafer', 'Raised by a wafer-level verdict: one wafer’s recipe step, judged as a whole')
+        : tag('SAMPLE', 'level-sample', 'Raised by the sample-wise verdict: the station’s snapshots, one by one'),
+    );
     if (a.flapping) tags.push(tag('FLAPPING', 'flapping', 'Keeps starting and stopping: notifications are held back until it settles'));
     if (a.muted) tags.push(tag(`MUTED${a.equipmentState ? ` · ${formatWord(a.equipmentState)}` : ''}`, 'muted', 'The tool’s equipment state mutes it: nobody is notified'));
     const signature = tags.map((t) => t.textContent).join('|');
@@ -177,6 +189,8 @@ export class AlertPanelView {
       r.contributors.dataset.signature = shownContributors.join('|');
       r.contributors.replaceChildren(...shownContributors.map((text) => el('span', 'contributor', text)));
     }
+    setText(r.level, levelText(a));
+    setText(r.rules, ruleTexts(a));
     const score = a.score === null ? 'score –' : `score ${formatNumber(a.score)} / ${formatNumber(a.threshold)}`;
     const equipment = a.equipmentState ? ` · ${formatWord(a.equipmentState)}` : '';
     setText(r.model, `${score} · model ${a.modelVersion ?? '–'}${equipment}`);

@@ -42,7 +42,8 @@ function buildRow(a: Anomaly, name: string): HTMLTableRowElement {
   station.append(el('span', 'anomaly-name', name), el('span', 'anomaly-id', a.station));
   const contributors = el('td', 'anomaly-contributors');
   for (const c of a.contributors.slice(0, 3)) {
-    contributors.append(el('span', 'contributor', `${c.sensor} ${formatNumber(c.value)} vs ${formatNumber(c.expected)}`));
+    // A wafer-level anomaly's contributors are indicators: `rf_power.mean`.
+    contributors.append(el('span', 'contributor', `${c.sensor}${c.stat ? `.${c.stat}` : ''} ${formatNumber(c.value)} vs ${formatNumber(c.expected)}`));
   }
   row.append(
     el('td', 'anomaly-time', formatClock(a.ts)),

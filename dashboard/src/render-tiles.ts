@@ -1,9 +1,10 @@
-import type { StationView } from '@linewatch/protocol';
+import type { StationView, WaferVerdict } from '@linewatch/protocol';
 import { el, setText } from './dom.js';
 import { formatAge, formatClock, formatNumber, formatWord } from './format.js';
 import { HEALTH_ICON, HEALTH_LABEL, isStale, lastUpdate, type ShownHealth } from './health.js';
 import type { LineView } from './line-store.js';
 import { isReplayed } from './station-list.js';
+import { VERDICT_LABEL, latestWafer, stepName } from './wafer-list.js';
 
 interface TileParts {
   root: HTMLLIElement;
@@ -15,16 +16,26 @@ interface TileParts {
   score: HTMLElement;
   barFill: HTMLElement;
   contributor: HTMLElement;
+  wafer: HTMLElement;
   age: HTMLElement;
 }
 
 /** Bar spans 0..2× threshold, so the limit sits in the middle and an excursion is visibly past it. */
 const BAR_SPAN = 2;
 
-function buildTile(station: string): TileParts {
+function buildTile(station: string, open: (root: HTMLElement) => void): TileParts {
   const root = el('li', 'tile');
   root.dataset.testid = 'station-tile';
   root.dataset.station = station;
+  // The whole tile opens the station's view: a big target on a touch screen, and the keyboard reaches it too.
+  root.tabIndex = 0;
+  root.setAttribute('role', 'button');
+  root.addEventListener('click', () => open(root));
+  root.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    event.preventDefault();
+    open(root);
+  });
   const head = el('div', 'tile-head');
   const title = el('div', 'tile-title');
   const name = el('span', 'tile-name');
@@ -46,16 +57,18 @@ function buildTile(station: string): TileParts {
   bar.append(barFill, el('div', 'bar-limit'));
   scoreRow.append(score, bar);
   const contributor = el('div', 'tile-contributor');
+  const wafer = el('div', 'tile-wafer');
+  wafer.dataset.testid = 'tile-wafer';
   const age = el('div', 'tile-age');
-  root.append(head, equipment, scoreRow, contributor, age);
-  return { root, name, id, badge, replayTag, equipment, score, barFill, contributor, age };
+  root.append(head, equipment, scoreRow, contributor, wafer, age);
+  return { root, name, id, badge, replayTag, equipment, score, barFill, contributor, wafer, age };
 }
 
 /**
  * In the replay view the data clock is the recording's (shifted, and faster than the wall clock), so ages and
  * staleness mean nothing there: the tile shows the data time, and the detector's OFFLINE covers a silent station.
  */
-function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView): void {
+function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView, wafers: WaferVerdict[]): void {
   const status = view.status;
   const health: ShownHealth = status?.health ?? 'NO_STATUS';
   const replayView = mode === 'replay';
@@ -84,6 +97,14 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   setText(t.contributor, top ? `▸ ${top.sensor} ${formatNumber(top.value)} vs ${formatNumber(top.expected)}` : '');
   t.contributor.hidden = !top;
 
+  // The wafer-level verdict next to the sample-wise health: the latest wafer, as a small badge.
+  const wafer = latestWafer(view, wafers);
+  t.wafer.hidden = wafer === null;
+  t.wafer.dataset.verdict = wafer?.verdict ?? '';
+  // The verdict leads: on a narrow tile the step name is what gets cut off.
+  setText(t.wafer, wafer ? `${VERDICT_LABEL[wafer.verdict]} · wafer ${wafer.wafer} · ${stepName(wafer.step)}` : '');
+  t.wafer.title = wafer ? `Latest wafer-level verdict: score ${formatNumber(wafer.score)} / ${formatNumber(wafer.threshold)}, step ended ${formatClock(wafer.end)}` : '';
+
   const ts = lastUpdate(view);
   const age = ts === null ? '' : formatAge(serverNow - ts);
   const ageText =
@@ -99,26 +120,33 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   setText(t.age, ageText);
 }
 
-/** Keeps one DOM tile per station, in process order, updating text in place rather than rebuilding. */
+/**
+ * Keeps one DOM tile per station, in process order, updating text in place rather than rebuilding. A tile opens
+ * its station's view (`onOpen`, with the line and station it shows).
+ */
 export class TilesView {
   private readonly tiles = new Map<string, TileParts>();
 
   constructor(
     private readonly list: HTMLOListElement,
     private readonly empty: HTMLElement,
+    private readonly onOpen: (line: string, station: string) => void = () => undefined,
   ) {}
 
-  render(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView = 'live'): void {
+  /** `wafers`: the line's recent wafer verdicts, for each tile's badge; `selected`: the station whose view is open. */
+  render(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView = 'live', wafers: WaferVerdict[] = [], selected: string | null = null): void {
     const seen = new Set<string>();
     views.forEach((view, index) => {
       const station = view.meta.station;
       seen.add(station);
       let tile = this.tiles.get(station);
       if (!tile) {
-        tile = buildTile(station);
+        tile = buildTile(station, (root) => this.onOpen(root.dataset.line ?? '', station));
         this.tiles.set(station, tile);
       }
-      fillTile(tile, view, serverNow, staleAfterMs, connected, mode);
+      fillTile(tile, view, serverNow, staleAfterMs, connected, mode, wafers);
+      tile.root.classList.toggle('selected', station === selected);
+      tile.root.setAttribute('aria-pressed', String(station === selected));
       if (this.list.children[index] !== tile.root) this.list.insertBefore(tile.root, this.list.children[index] ?? null);
     });
     for (const [station, tile] of this.tiles) {

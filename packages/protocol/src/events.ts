@@ -1,4 +1,20 @@
-import type { Anomaly, Contributor, EquipmentState, Severity, StateMessage, StationMeta, StationStatus, Truth } from './schemas.js';
+import type {
+  Anomaly,
+  BrokenCorrelation,
+  Command,
+  Contributor,
+  DataQualityEvent,
+  EquipmentState,
+  Health,
+  RuleHit,
+  Severity,
+  StateMessage,
+  StationMeta,
+  StationStatus,
+  Truth,
+  WaferVerdict,
+  WaferVerdictSummary,
+} from './schemas.js';
 
 /** A station as the API knows it: what it is plus the latest of everything the line says about it. */
 export interface StationView {
@@ -15,6 +31,11 @@ export interface LineSnapshot {
   line: string;
   stations: StationView[];
   anomalies: Anomaly[];
+  /**
+   * The latest wafer-level verdicts of the live line, newest first (by the step's end): at most
+   * `SNAPSHOT_WAFERS_PER_STATION` per station. `GET /api/stations/:station/wafers` has more.
+   */
+  wafers: WaferVerdict[];
   serverTime: number;
   /** Whether the API's own broker link is up; false means every status below may be stale. */
   brokerConnected: boolean;
@@ -42,7 +63,12 @@ export interface ReplayLineSnapshot {
   status: ReplayStatus;
   stations: StationView[];
   anomalies: Anomaly[];
+  /** As `LineSnapshot.wafers`, for the replay line. */
+  wafers: WaferVerdict[];
 }
+
+/** Wafer verdicts a snapshot carries per station: the station view's list, and enough for a tile's badge. */
+export const SNAPSHOT_WAFERS_PER_STATION = 20;
 
 /** Speeds a replay runs at: 1..100 times the data clock, or `max` (as fast as the broker acknowledges). */
 export type ReplaySpeedSetting = number | 'max';
@@ -138,6 +164,8 @@ export type ReplayLineEvent =
   | { kind: 'state'; line: string; station: string; state: StateMessage }
   | { kind: 'status'; line: string; status: StationStatus }
   | { kind: 'anomaly'; line: string; anomaly: Anomaly }
+  | { kind: 'wafer'; line: string; verdict: WaferVerdict }
+  | { kind: 'quality'; line: string; event: DataQualityEvent }
   | { kind: 'reset'; line: string };
 
 /** One station of a recording, from its header. */
@@ -183,6 +211,36 @@ export type AlertViewState = 'pending' | 'firing' | 'acknowledged' | 'resolved';
 export type AlertViewClass = 'process' | 'data_quality';
 
 /**
+ * Which verdict raised an alert. `sample`: the sample-wise model score and the feed checks of the station, judged
+ * on every snapshot. `wafer`: a wafer-level verdict, judged once per wafer and recipe step (source `wafer/{step}`).
+ */
+export type AlertLevel = 'sample' | 'wafer';
+
+/** The wafer a wafer-level alert is about, from its verdict. */
+export interface AlertWafer {
+  /** The verdict's id, `{line}/{station}/{wafer}/{step}/{start}`. */
+  verdictId: string;
+  wafer: string;
+  lot: string | null;
+  recipe: string | null;
+  step: string;
+  /** ts of the step's first and last snapshot. */
+  start: number;
+  end: number;
+  /** The baseline version the wafer was judged against (it changes with every re-baseline). */
+  baseline: string;
+}
+
+/** The station's sample-wise verdict as of a wafer-level alert's evidence: its status, in short. */
+export interface SampleVerdictSummary {
+  health: Health;
+  score: number | null;
+  threshold: number | null;
+  /** ts of the reading the status is about. */
+  ts: number;
+}
+
+/**
  * What an alert says about its station, as of its latest evidence: enough to act on without a second lookup.
  * Shared by the alert itself, its view on the page and the webhook payload.
  */
@@ -195,6 +253,18 @@ export interface AlertEvidence {
   equipmentState: EquipmentState | null;
   /** Raised by replayed data, not by the line as it runs now: never sent to production webhooks unless asked. */
   replay: boolean;
+  /** Absent in alerts stored before wafer-level verdicts existed: read it as `sample`. */
+  level?: AlertLevel;
+  /** Wafer-level alerts: the wafer of the verdict. Its contributors are indicators (`stat` set). */
+  wafer?: AlertWafer | null;
+  /** SPC run rules the detector's latest anomaly in this condition fired (sample-level model alerts). */
+  rules?: RuleHit[];
+  /** Sensor pairs that anomaly found decoupled, strongest first. */
+  brokenCorrelations?: BrokenCorrelation[];
+  /** The station's latest wafer-level verdict when the evidence was taken, beside the sample-wise evidence. */
+  lastWafer?: WaferVerdictSummary | null;
+  /** Wafer-level alerts: the station's sample-wise verdict when the wafer's verdict arrived, beside it. */
+  lastSample?: SampleVerdictSummary | null;
 }
 
 /**
@@ -213,7 +283,7 @@ export interface AlertView extends AlertEvidence {
   id: string;
   line: string;
   station: string;
-  /** What raised it: `model`, `data_quality`, `offline`, `spc:<rule>`, ... */
+  /** What raised it: `model`, `data_quality`, `offline`, `wafer/<step>` (one per recipe step), ... */
   source: string;
   class: AlertViewClass;
   state: AlertViewState;
@@ -267,6 +337,22 @@ export interface DeliveryStatus {
   subscriptions: SubscriptionDeliveryStatus[];
 }
 
+/**
+ * Body of `POST /api/stations/:station/baseline` (API token): the station's next `wafers` wafers (1..50, default 5)
+ * become its new wafer-level baseline, e.g. right after a PM. The API answers 202 with the `Command` it published
+ * to the detector (`topics.command`); the verdicts of those wafers come as `baselining`.
+ *
+ * @example
+ * { wafers: 5, reason: 'chamber clean, PM 2025-11-29' }
+ */
+export interface RebaselineRequest {
+  wafers?: number;
+  reason?: string;
+}
+
+/** The answer to a re-baseline: the command as published. */
+export type RebaselineResponse = Command;
+
 /** Every REST error body: a stable code for programs and a message for people. */
 export interface ApiErrorBody {
   error: { code: string; message: string };
@@ -274,7 +360,7 @@ export interface ApiErrorBody {
 
 /**
  * socket.io events the server emits. Both the API and the dashboard are typed by these maps. `status`, `anomaly`,
- * `state`, `meta` and `truth` are the live line's only; the replay line's come as `replayLine`.
+ * `state`, `meta`, `truth`, `wafer` and `quality` are the live line's only; the replay line's come as `replayLine`.
  */
 export interface ServerToClientEvents {
   snapshot: (snapshot: LineSnapshot) => void;
@@ -295,6 +381,10 @@ export interface ServerToClientEvents {
   alert: (alert: AlertView) => void;
   /** The webhook outbox, on connect and whenever it changes: at most once a second. */
   deliveries: (status: DeliveryStatus) => void;
+  /** A wafer-level verdict of the live line (each once, though MQTT may deliver it twice). */
+  wafer: (verdict: WaferVerdict) => void;
+  /** A data-quality issue of a live station raised or cleared; the station's status lists the active ones. */
+  quality: (event: DataQualityEvent) => void;
 }
 
 /** socket.io events a client may send. */

@@ -17,6 +17,7 @@ import { RecordingLibrary } from './recordings.js';
 import { ReplayControl } from './replay-control.js';
 import { createReplayRoutes } from './replay-routes.js';
 import { createRoutes } from './routes.js';
+import { createWaferRoutes } from './wafer-routes.js';
 import { createAlertRoutes } from './alerts/alert-routes.js';
 import { Alerting } from './alerts/alerting.js';
 
@@ -91,6 +92,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(createRoutes({ lineState, store: deps.store }));
+  app.use(createWaferRoutes({ lineState, apiToken: config.API_TOKEN }));
   app.use(createReplayRoutes({ library, replay, apiToken: config.API_TOKEN }));
   app.use(createAlertRoutes({ alerting, apiToken: config.API_TOKEN }));
   app.use('/api', notFoundRoute);

@@ -30,6 +30,8 @@ const ApiConfigSchema = z.object({
   STALE_AFTER_MS: intFromEnv(10_000, 1_000, 3_600_000),
   /** How many recent anomalies the live snapshot carries. */
   RECENT_ANOMALIES: intFromEnv(200, 1, 10_000),
+  /** How many recent wafer-level verdicts the API keeps per line (GET /api/stations/:station/wafers reads them). */
+  RECENT_WAFERS: intFromEnv(500, 1, 10_000),
   /** Folder of `.jsonl.gz` recordings the page may replay; a relative path resolves against the repo root. */
   RECORDINGS_DIR: z
     .string()

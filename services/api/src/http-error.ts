@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 
@@ -26,12 +26,25 @@ export class HttpError extends Error {
   }
 }
 
-/** Parses request input with a zod schema, turning failures into one 400 that names every problem. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+/**
+ * Parses request input with a zod schema, turning failures into one error that names every problem: 400 by
+ * default, 422 for a well-formed body whose values are wrong (where an endpoint documents it so).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string, status: 400 | 422 = 400): z.output<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : what}: ${i.message}`).join('; ');
-  throw new HttpError(400, 'bad_request', `invalid ${what}: ${problems}`, { cause: parsed.error });
+  throw new HttpError(status, status === 422 ? 'unprocessable' : 'bad_request', `invalid ${what}: ${problems}`, { cause: parsed.error });
+}
+
+/** Query values arrive as string | string[]; a repeated key is a client mistake, not something to guess at. */
+export function singleValued(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.query)) {
+    if (typeof value !== 'string') throw new HttpError(400, 'bad_request', `query parameter "${key}" must be given once`);
+    out[key] = value;
+  }
+  return out;
 }
 
 export const notFoundRoute: RequestHandler = (req, _res, next) => {

@@ -1,4 +1,4 @@
-import type { Anomaly, StateMessage, StationMeta, StationStatus, Truth } from '@linewatch/protocol';
+import type { Anomaly, DataQualityEvent, StateMessage, StationMeta, StationStatus, Truth, WaferVerdict } from '@linewatch/protocol';
 
 /** What LineState tells the rest of the API. Mirrors the socket.io server events on purpose. */
 export interface LineEvents {
@@ -7,6 +7,9 @@ export interface LineEvents {
   status: (status: StationStatus) => void;
   anomaly: (anomaly: Anomaly) => void;
   truth: (truth: Truth) => void;
+  /** A new wafer-level verdict (a redelivered one is not announced again). */
+  wafer: (verdict: WaferVerdict) => void;
+  quality: (event: DataQualityEvent) => void;
   broker: (link: { connected: boolean; at: number }) => void;
 }
 

@@ -1,9 +1,11 @@
 import {
   AnomalySchema,
+  DataQualityEventSchema,
   StateMessageSchema,
   StationMetaSchema,
   StationStatusSchema,
   TruthSchema,
+  WaferVerdictSchema,
   decodePayload,
   type Anomaly,
   type StateMessage,
@@ -11,13 +13,20 @@ import {
   type StationStatus,
   type StationTopicKind,
   type StationView,
+  type WaferVerdict,
 } from '@linewatch/protocol';
 import type { LineEvents, TypedBus } from './line-events.js';
 
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/** Newest first: by the end of the wafer's step, then by id, so the order does not depend on arrival. */
+function byNewestStep(a: WaferVerdict, b: WaferVerdict): number {
+  return b.end - a.end || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /**
- * What the API knows about one line: retained meta/state/status per station and the recent anomalies. It
+ * What the API knows about one line: retained meta/state/status per station, the recent anomalies and the recent
+ * wafer-level verdicts. It
  * validates every message for its line and announces each change on the bus; the events carry the line, so
  * listeners can tell the live line from the replay line.
  */
@@ -27,11 +36,15 @@ export class LinePicture {
   private readonly statuses = new Map<string, StationStatus>();
   /** Newest first. */
   private recent: Anomaly[] = [];
+  /** Newest first (byNewestStep), at most waferLimit; `waferIds` holds exactly their ids, for dedup. */
+  private wafers: WaferVerdict[] = [];
+  private readonly waferIds = new Set<string>();
 
   constructor(
     readonly line: string,
     private readonly recentLimit: number,
     private readonly bus: TypedBus<LineEvents>,
+    private readonly waferLimit = 500,
   ) {}
 
   /** Stations with meta, in process order. Status and state may arrive before meta; they wait for it. */
@@ -57,6 +70,27 @@ export class LinePicture {
     return [...this.recent];
   }
 
+  /** The recent wafer verdicts, newest first: of one station, or of the whole line. */
+  recentWafers(station?: string, limit = this.waferLimit): WaferVerdict[] {
+    const of = station === undefined ? this.wafers : this.wafers.filter((v) => v.station === station);
+    return of.slice(0, limit);
+  }
+
+  /** The latest `perStation` verdicts of every station, newest first: what a snapshot carries. */
+  snapshotWafers(perStation: number): WaferVerdict[] {
+    const counts = new Map<string, number>();
+    return this.wafers.filter((v) => {
+      const n = counts.get(v.station) ?? 0;
+      counts.set(v.station, n + 1);
+      return n < perStation;
+    });
+  }
+
+  /** True when the line has meta or wafer verdicts of the station. */
+  knows(station: string): boolean {
+    return this.metas.has(station) || this.wafers.some((v) => v.station === station);
+  }
+
   /** Forgets the whole line; returns every station it knew anything about, so their retained topics can be cleared. */
   clear(): string[] {
     const known = new Set([...this.metas.keys(), ...this.states.keys(), ...this.statuses.keys()]);
@@ -64,6 +98,8 @@ export class LinePicture {
     this.states.clear();
     this.statuses.clear();
     this.recent = [];
+    this.wafers = [];
+    this.waferIds.clear();
     return [...known];
   }
 
@@ -112,13 +148,41 @@ export class LinePicture {
         this.bus.emit('truth', r.value);
         return undefined;
       }
+      case 'wafer': {
+        const r = decodePayload(payload, WaferVerdictSchema, MAX_PAYLOAD_BYTES);
+        if (!r.ok) return r.reason;
+        if (r.value.station !== station || r.value.line !== this.line) return 'line/station differ from the topic';
+        if (this.addWafer(r.value)) this.bus.emit('wafer', r.value);
+        return undefined;
+      }
+      case 'quality': {
+        const r = decodePayload(payload, DataQualityEventSchema, MAX_PAYLOAD_BYTES);
+        if (!r.ok) return r.reason;
+        if (r.value.station !== station || r.value.line !== this.line) return 'line/station differ from the topic';
+        // The active issues travel on the retained status; the events are passed on, not kept.
+        this.bus.emit('quality', r.value);
+        return undefined;
+      }
       case 'telemetry':
         return 'telemetry is not handled by the API';
-      case 'quality':
-      case 'wafer':
       case 'command':
-        return `${kind} is not handled by the line picture`;
+        return 'commands go to the detector, not the API';
     }
+  }
+
+  /**
+   * Keeps a verdict in the ring; false when it is already there (QoS 1 may deliver it twice; its id is
+   * deterministic) or older than every verdict a full ring keeps (a late redelivery must not be news again).
+   */
+  private addWafer(verdict: WaferVerdict): boolean {
+    if (this.waferIds.has(verdict.id)) return false;
+    let at = 0;
+    while (at < this.wafers.length && byNewestStep(this.wafers[at] as WaferVerdict, verdict) < 0) at++;
+    if (at >= this.waferLimit) return false;
+    this.wafers.splice(at, 0, verdict);
+    this.waferIds.add(verdict.id);
+    for (const dropped of this.wafers.splice(this.waferLimit)) this.waferIds.delete(dropped.id);
+    return true;
   }
 
   private view(meta: StationMeta): StationView {

@@ -1,10 +1,13 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import {
+  CommandSchema,
+  SNAPSHOT_WAFERS_PER_STATION,
   parseTopic,
   redactUrl,
   topics,
   type Anomaly,
+  type Command,
   type LineSnapshot,
   type ReplayStatus,
   type StationTopicKind,
@@ -15,13 +18,15 @@ import { TypedBus, type LineEvents } from './line-events.js';
 import { LinePicture } from './line-picture.js';
 import type { ApiMetrics } from './metrics.js';
 
-/** Kinds the API listens to; telemetry stays with the detector. */
-export const WATCHED_KINDS = ['meta', 'state', 'status', 'anomaly', 'truth'] as const satisfies readonly StationTopicKind[];
+/** Kinds the API listens to; telemetry stays with the detector, and commands are the API's own, to the detector. */
+export const WATCHED_KINDS = ['meta', 'state', 'status', 'anomaly', 'truth', 'wafer', 'quality'] as const satisfies readonly StationTopicKind[];
 /** Retained topics a new replay clears on the replay line, so the last replay's stations do not linger. */
 const RETAINED_KINDS = ['meta', 'state', 'status'] as const satisfies readonly StationTopicKind[];
 const FIRST_CONNECT_WAIT_MS = 5_000;
 /** Clearing the replay line must not hold a replay up for long when the broker is away. */
 const CLEAR_WAIT_MS = 5_000;
+/** A command the broker has not confirmed by then is reported as failed to the caller (it may still go out). */
+const COMMAND_WAIT_MS = 5_000;
 
 export interface LineStateDeps {
   config: ApiConfig;
@@ -31,7 +36,7 @@ export interface LineStateDeps {
 
 /**
  * The API's picture of the live line and of the replay line, built from retained meta/state/status plus live
- * anomaly and truth messages over one broker connection. Every message is validated; a bad one is logged,
+ * anomaly, truth, wafer-verdict and data-quality messages over one broker connection. Every message is validated; a bad one is logged,
  * counted and dropped. The two lines are kept apart: replayed data never lands in the live picture.
  */
 export class LineState {
@@ -47,8 +52,9 @@ export class LineState {
   constructor(private readonly deps: LineStateDeps) {
     this.log = deps.logger.child({ module: 'line-state' });
     this.bus = new TypedBus<LineEvents>((event, err) => this.log.error({ err, event }, 'line event listener failed'));
-    this.live = new LinePicture(deps.config.LINE, deps.config.RECENT_ANOMALIES, this.bus);
-    this.replay = new LinePicture(deps.config.REPLAY_LINE, deps.config.RECENT_ANOMALIES, this.bus);
+    const { LINE, REPLAY_LINE, RECENT_ANOMALIES, RECENT_WAFERS } = deps.config;
+    this.live = new LinePicture(LINE, RECENT_ANOMALIES, this.bus, RECENT_WAFERS);
+    this.replay = new LinePicture(REPLAY_LINE, RECENT_ANOMALIES, this.bus, RECENT_WAFERS);
   }
 
   get line(): string {
@@ -120,14 +126,57 @@ export class LineState {
     return this.live.recentAnomalies();
   }
 
+  /** The picture of `line` when it is the live line or the replay line. */
+  picture(line: string): LinePicture | undefined {
+    return line === this.line ? this.live : line === this.replayLine ? this.replay : undefined;
+  }
+
+  /**
+   * Publishes a command to the detector that scores `station` (QoS 1, not retained: a command is for the detector
+   * running now, not for one that starts next week). Resolves once the broker confirmed it; throws when the API is
+   * not connected or the broker did not confirm within a few seconds.
+   */
+  async publishCommand(line: string, station: string, command: Command): Promise<void> {
+    const client = this.client;
+    const payload = JSON.stringify(CommandSchema.parse(command));
+    const failed = (reason: string, err?: unknown): Error => {
+      this.deps.metrics.commands.inc({ type: command.type, outcome: 'failed' });
+      this.log.warn({ err, line, station, command, reason }, 'command not published');
+      return new Error(reason, { cause: err });
+    };
+    if (!client || !this.connected) throw failed('the API is not connected to the broker');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), COMMAND_WAIT_MS)));
+    const published = client.publishAsync(topics.command(line, station), payload, { qos: 1, retain: false }).then(() => 'published' as const);
+    // Once the wait is over nobody awaits it; a late failure must not become an unhandled rejection.
+    void published.catch(() => undefined);
+    let outcome: 'published' | 'timeout';
+    try {
+      outcome = await Promise.race([published, timedOut]);
+    } catch (err) {
+      throw failed('the broker refused it', err);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (outcome === 'timeout') throw failed(`the broker did not confirm it within ${COMMAND_WAIT_MS / 1000} s`);
+    this.deps.metrics.commands.inc({ type: command.type, outcome: 'published' });
+    this.log.info({ line, station, command }, 'command published');
+  }
+
   snapshot(replay: ReplayStatus): LineSnapshot {
     return {
       line: this.line,
       stations: this.live.stations(),
       anomalies: this.live.recentAnomalies(),
+      wafers: this.live.snapshotWafers(SNAPSHOT_WAFERS_PER_STATION),
       serverTime: Date.now(),
       brokerConnected: this.connected,
-      replay: { status: replay, stations: this.replay.stations(), anomalies: this.replay.recentAnomalies() },
+      replay: {
+        status: replay,
+        stations: this.replay.stations(),
+        anomalies: this.replay.recentAnomalies(),
+        wafers: this.replay.snapshotWafers(SNAPSHOT_WAFERS_PER_STATION),
+      },
     };
   }
 
@@ -175,7 +224,7 @@ export class LineState {
     const parsed = parseTopic(topic);
     const kind = parsed?.kind ?? 'unknown';
     try {
-      const picture = parsed?.line === this.line ? this.live : parsed?.line === this.replayLine ? this.replay : undefined;
+      const picture = parsed ? this.picture(parsed.line) : undefined;
       if (!parsed || !picture) return this.reject(kind, topic, 'not a topic of this line or its replay line');
       const reason = picture.apply(parsed.kind, parsed.station, payload);
       if (reason) return this.reject(kind, topic, reason);

@@ -138,7 +138,7 @@ export interface LiveFeedDeps {
 
 /**
  * Pushes the line to socket.io clients: a snapshot on connect and on `resync`, then every change live. The live
- * line's changes go out as `status`, `anomaly`, `state`, `meta` and `truth`; the replay line's only as
+ * line's changes go out as `status`, `anomaly`, `state`, `meta`, `truth`, `wafer` and `quality`; the replay line's only as
  * `replayLine`, so nothing replayed can reach a client's live view by accident. Alerts of both lines go out as
  * `alert` (each says whether replayed data raised it), and the webhook outbox as `deliveries`.
  */
@@ -181,6 +181,14 @@ export class LiveFeed {
       bus.on('meta', (meta) => {
         if (meta.line === live) io.emit('meta', meta);
         else if (meta.line === replayLine) io.emit('replayLine', { kind: 'meta', line: replayLine, meta });
+      }),
+      bus.on('wafer', (verdict) => {
+        if (verdict.line === live) io.emit('wafer', verdict);
+        else if (verdict.line === replayLine) io.emit('replayLine', { kind: 'wafer', line: replayLine, verdict });
+      }),
+      bus.on('quality', (event) => {
+        if (event.line === live) io.emit('quality', event);
+        else if (event.line === replayLine) io.emit('replayLine', { kind: 'quality', line: replayLine, event });
       }),
       // Ground truth of a replay is for backtests, not for the page.
       bus.on('truth', (t) => (t.line === live ? io.emit('truth', t) : undefined)),

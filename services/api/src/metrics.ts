@@ -38,6 +38,12 @@ export class ApiMetrics {
     help: '1 while the API is connected to the MQTT broker',
     registers: [this.registry],
   });
+  readonly commands = new prom.Counter({
+    name: 'linewatch_api_commands_total',
+    help: 'Commands to the detector (re-baselines) by type and outcome: published (the broker confirmed) or failed',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
   readonly statusCoalesced = new prom.Counter({
     name: 'linewatch_api_status_coalesced_total',
     help: 'Status updates folded into a later one before reaching socket clients',

@@ -1,8 +1,8 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { IdSchema } from '@linewatch/protocol';
 import type { Store } from '@linewatch/store';
-import { HttpError, parseInput } from './http-error.js';
+import { HttpError, parseInput, singleValued } from './http-error.js';
 import type { LineState } from './line-state.js';
 import { BucketParamSchema, TimeParamSchema, resolveTimeRange } from './time-range.js';
 
@@ -25,16 +25,6 @@ const AnomalyQuerySchema = z.object({
   from: TimeParamSchema.optional(),
   to: TimeParamSchema.optional(),
 });
-
-/** Query values arrive as string | string[]; a repeated key is a client mistake, not something to guess at. */
-function singleValued(req: Request): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(req.query)) {
-    if (typeof value !== 'string') throw new HttpError(400, 'bad_request', `query parameter "${key}" must be given once`);
-    out[key] = value;
-  }
-  return out;
-}
 
 /** REST over the live line picture (LineState) and its history (Store). */
 export function createRoutes({ lineState, store }: RoutesDeps): Router {

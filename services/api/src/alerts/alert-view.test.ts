@@ -10,6 +10,7 @@ import type { Alert } from './types.js';
 const VIEW_KEYS = [
   'id', 'line', 'station', 'source', 'class', 'state', 'severity', 'startedAt', 'firingAt', 'resolvedAt', 'flapping', 'muted', 'ack',
   'score', 'threshold', 'modelVersion', 'contributors', 'equipmentState', 'replay',
+  'level', 'wafer', 'rules', 'brokenCorrelations', 'lastWafer', 'lastSample',
 ].sort();
 
 describe('toAlertView', () => {
@@ -32,7 +33,30 @@ describe('toAlertView', () => {
       score: 3.2, threshold: 1, modelVersion: 'etch@1',
       contributors: [{ sensor: 'rf_power', value: 1800, expected: 1500, contribution: 0.7 }],
       equipmentState: 'PRODUCTIVE', replay: true,
+      // A stored alert from before wafer-level verdicts reads as a sample-level one with no extra evidence.
+      level: 'sample', wafer: null, rules: [], brokenCorrelations: [], lastWafer: null, lastSample: null,
     });
+  });
+
+  it('carries a wafer alert’s wafer, its indicators’ stats, and both verdicts side by side', () => {
+    const wafer = { verdictId: 'fab1/etch-01/W07/main_etch/1', wafer: 'W07', lot: 'L01', recipe: null, step: 'main_etch', start: 1, end: 2, baseline: 'b1' };
+    const alert = alertOf(T0, {
+      source: 'wafer/main_etch',
+      level: 'wafer',
+      wafer,
+      contributors: [{ sensor: 'rf_power', value: 1700, expected: 1500, contribution: 0.8, stat: 'mean' }],
+      lastWafer: { wafer: 'W07', step: 'main_etch', end: 2, verdict: 'fault', score: 3, threshold: 1 },
+      lastSample: { health: 'OK', score: 0.4, threshold: 1, ts: 3 },
+      rules: [{ rule: 'WE1', sensor: 'rf_power', side: 'high', value: 1700, center: 1500, sigma: 40 }],
+      brokenCorrelations: [{ sensors: ['rf_power', 'chamber_pressure'], correlation: 0.9, z: [3, 0.1] }],
+    });
+    const view = toAlertView(alert);
+    expect(view).toMatchObject({ level: 'wafer', wafer, lastSample: { health: 'OK' }, lastWafer: { verdict: 'fault' } });
+    expect(view.contributors).toEqual([{ sensor: 'rf_power', value: 1700, expected: 1500, contribution: 0.8, stat: 'mean' }]);
+    expect(view.rules?.[0]?.rule).toBe('WE1');
+    expect(view.brokenCorrelations?.[0]?.sensors).toEqual(['rf_power', 'chamber_pressure']);
+    (alert.wafer as { wafer: string }).wafer = 'changed';
+    expect(view.wafer?.wafer).toBe('W07');
   });
 
   it('copies: changing the alert afterwards does not change the view already sent', () => {

@@ -43,9 +43,15 @@ export function toAlertView(a: Alert): AlertView {
     score: a.score,
     threshold: a.threshold,
     modelVersion: a.modelVersion,
-    contributors: a.contributors.map((c) => ({ sensor: c.sensor, value: c.value, expected: c.expected, contribution: c.contribution })),
+    contributors: a.contributors.map((c) => ({ sensor: c.sensor, value: c.value, expected: c.expected, contribution: c.contribution, ...(c.stat ? { stat: c.stat } : {}) })),
     equipmentState: a.equipmentState,
     replay: a.replay,
+    level: a.level ?? 'sample',
+    wafer: a.wafer ? { ...a.wafer } : null,
+    rules: (a.rules ?? []).map((r) => ({ rule: r.rule, sensor: r.sensor, side: r.side, value: r.value, center: r.center, sigma: r.sigma })),
+    brokenCorrelations: (a.brokenCorrelations ?? []).map((b) => ({ sensors: [b.sensors[0], b.sensors[1]], correlation: b.correlation, z: [b.z[0], b.z[1]] })),
+    lastWafer: a.lastWafer ? { ...a.lastWafer } : null,
+    lastSample: a.lastSample ? { ...a.lastSample } : null,
   };
 }
 

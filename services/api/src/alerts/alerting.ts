@@ -101,6 +101,7 @@ export class Alerting {
     this.unsubscribe.push(
       bus.on('status', (s) => feed.status(s)),
       bus.on('anomaly', (a) => feed.anomaly(a)),
+      bus.on('wafer', (v) => feed.wafer(v)),
       bus.on('state', (u) => {
         feed.state(u);
         // A tool going down mutes its open alerts at once, not at its next status.

@@ -1,3 +1,4 @@
+import { forMsOf } from './lifecycle-policy.js';
 import type { LifecycleRules } from './lifecycle-rules.js';
 import { alertKey } from './types.js';
 import type { Alert, AlertKey } from './types.js';
@@ -38,7 +39,8 @@ export type Due = { event: 'flap-end'; at: number } | { event: 'fire' | 'resolve
 
 /**
  * The key's next time-based transition, whenever it falls: the flap ends a window after the last episode started,
- * a pending alert fires forMs after its start while its condition holds, and a clear alert resolves after the hold.
+ * a pending alert fires forMs after its start while its condition holds (at once for a wafer-level alert), and a
+ * clear alert resolves after the hold.
  */
 export function nextDue(memory: KeyMemory, rules: LifecycleRules): Due | null {
   const candidates: Due[] = [];
@@ -47,7 +49,7 @@ export function nextDue(memory: KeyMemory, rules: LifecycleRules): Due | null {
   }
   const alert = memory.alert;
   if (alert?.state === 'pending' && alert.clearSince === null) {
-    candidates.push({ event: 'fire', at: alert.startedAt + rules.forMs, alert });
+    candidates.push({ event: 'fire', at: alert.startedAt + forMsOf(alert, rules), alert });
   }
   if (alert !== null && alert.clearSince !== null) {
     candidates.push({ event: 'resolve', at: alert.clearSince + rules.clearHoldMs, alert });

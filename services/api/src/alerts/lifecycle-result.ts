@@ -1,3 +1,4 @@
+import { optionalEvidence } from './lifecycle-policy.js';
 import { alertKey } from './types.js';
 import type { Alert, AlertState, AlertTransition, LifecycleResult, NotificationKind } from './types.js';
 
@@ -7,6 +8,7 @@ export function copyAlert(alert: Alert): Alert {
     ...alert,
     contributors: alert.contributors.map((contributor) => ({ ...contributor })),
     ack: alert.ack === null ? null : { ...alert.ack },
+    ...optionalEvidence(alert),
   };
 }
 

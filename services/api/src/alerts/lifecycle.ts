@@ -1,6 +1,6 @@
 import type { EquipmentState } from '@linewatch/protocol';
 import { acknowledge, escalate, fire, mute, resolve, stopFlapping, unmute } from './lifecycle-episode.js';
-import { SEVERITY_RANK, evidenceOf, isClear, muteReason, seconds } from './lifecycle-policy.js';
+import { SEVERITY_RANK, evidenceOf, forMsOf, isClear, isWaferLevel, muteReason, seconds, setEvidence } from './lifecycle-policy.js';
 import { newKeyMemory, nextDue, stamp, type KeyMemory } from './lifecycle-key.js';
 import { ResultBuilder, copyAlert } from './lifecycle-result.js';
 import { ruleProblems, type LifecycleRules } from './lifecycle-rules.js';
@@ -36,7 +36,8 @@ export interface LifecycleCounters {
  *   observation: while an alert clears, it still shows why it fired, not a healthy sample.
  * - Equipment state is tracked per station, from observations and from `equipment()`; a change re-judges every open
  *   alert of the station, so a tool going down mutes its sensor alerts too (an inhibition), and coming back
- *   PRODUCTIVE sends what was held back. The station state is not persisted: after a restart alerts keep their
+ *   PRODUCTIVE sends what was held back. Wafer-level alerts (`level: 'wafer'`) are the exception: they fire without
+ *   the for-duration and are judged by the state their wafer ran in (see `isWaferLevel`). The station state is not persisted: after a restart alerts keep their
  *   restored `muted` flag until the station's state is next reported.
  * - Muting and flapping hold back `firing` and `escalated`, never the `resolved` of an episode that announced itself.
  * - After a restart, the flap detector knows only the open episodes: a key that was flapping keeps flapping until
@@ -68,8 +69,9 @@ export class AlertLifecycle {
     this.advance(memory, obs.at, out);
     const state = obs.equipmentState;
     // Muting takes effect before this observation's evidence (an escalation in PM stays quiet), unmuting of its own
-    // alert after it (back to PRODUCTIVE at critical notifies once, at critical).
-    if (state !== null) this.noteEquipment({ line: obs.line, station: obs.station, state, at: obs.at }, out, memory);
+    // alert after it (back to PRODUCTIVE at critical notifies once, at critical). A wafer verdict's state is the one
+    // the wafer ran in, not the station's now, so it does not count as a report of the station's state.
+    if (state !== null && !isWaferLevel(obs)) this.noteEquipment({ line: obs.line, station: obs.station, state, at: obs.at }, out, memory);
     memory.lastObservedAt = obs.at;
     const at = stamp(memory, obs.at);
     if (memory.alert !== null) this.apply(memory.alert, obs, at, out);
@@ -151,7 +153,7 @@ export class AlertLifecycle {
       return;
     }
     alert.clearSince = null; // an active observation during the hold starts it over
-    Object.assign(alert, evidenceOf(obs));
+    setEvidence(alert, obs);
     if (SEVERITY_RANK[obs.severity] > SEVERITY_RANK[alert.severity]) escalate(alert, obs.severity, at, out);
   }
 
@@ -209,7 +211,8 @@ export class AlertLifecycle {
       }
       const alert = due.alert;
       if (due.event === 'fire') {
-        const forDuration = this.rules.forMs === 0 ? 'no for-duration' : `for-duration ${seconds(this.rules.forMs)} elapsed`;
+        const forMs = forMsOf(alert, this.rules);
+        const forDuration = isWaferLevel(alert) ? 'wafer verdict: no for-duration' : forMs === 0 ? 'no for-duration' : `for-duration ${seconds(forMs)} elapsed`;
         fire(alert, at, forDuration, out);
       } else {
         const hold = `clear for ${seconds(this.rules.clearHoldMs)}`;
@@ -240,10 +243,14 @@ export class AlertLifecycle {
     }
   }
 
-  /** Mute or unmute the key's open alert as its station's equipment state demands. */
-  private judgeMuting(memory: KeyMemory, state: EquipmentState, at: number, out: ResultBuilder, unmuting = true): void {
+  /**
+   * Mute or unmute the key's open alert as its station's equipment state demands; a wafer-level alert as the state
+   * its wafer ran in demands.
+   */
+  private judgeMuting(memory: KeyMemory, stationState: EquipmentState, at: number, out: ResultBuilder, unmuting = true): void {
     const alert = memory.alert;
     if (alert === null) return;
+    const state = isWaferLevel(alert) ? alert.equipmentState : stationState;
     const muting = muteReason(alert.class, state);
     if (muting !== null && !alert.muted) mute(alert, muting, stamp(memory, at), out);
     if (muting === null && alert.muted && unmuting) unmute(alert, `station ${state}`, stamp(memory, at), out);

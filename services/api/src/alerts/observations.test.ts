@@ -1,4 +1,4 @@
-import type { StationStatus } from '@linewatch/protocol';
+import type { StationStatus, WaferVerdict } from '@linewatch/protocol';
 import { describe, expect, it } from 'vitest';
 import { ObservationFeed } from './observations.js';
 import type { Observation } from './types.js';
@@ -56,5 +56,73 @@ describe('ObservationFeed', () => {
     expect(seen).toEqual([]);
     f.status(status('ALARM', { replay: true }));
     expect(by('model')[0]).toMatchObject({ equipmentState: 'ENGINEERING', replay: true });
+  });
+});
+
+const verdict = (over: Partial<WaferVerdict> = {}): WaferVerdict => ({
+  id: `fab1/etch-01/${over.wafer ?? 'W07'}/main_etch/100`, line: 'fab1', station: 'etch-01', wafer: 'W07', lot: 'L01', recipe: 'ETCH-AL-01',
+  step: 'main_etch', start: 100, end: 160, samples: 60, verdict: 'fault', score: 1.6, threshold: 1, t2: 12, spe: 0.4,
+  modelVersion: 'etch-wafer@2', baseline: 'b3',
+  contributors: [{ sensor: 'rf_power', value: 1620, expected: 1500, contribution: 0.7, stat: 'mean' }], ...over,
+});
+
+describe('ObservationFeed: wafer verdicts', () => {
+  it('gives one observation per verdict on the source of its step: fault active, ok clear, baselining none', () => {
+    const { f, seen } = feed();
+    f.wafer(verdict());
+    f.wafer(verdict({ wafer: 'W08', verdict: 'ok', score: 0.3, contributors: [] }));
+    f.wafer(verdict({ wafer: 'W09', verdict: 'baselining', score: 0, contributors: [] }));
+    f.wafer(verdict({ wafer: 'W10', step: 'over_etch' }));
+    expect(seen.map((o) => [o.source, o.active])).toEqual([['wafer/main_etch', true], ['wafer/main_etch', false], ['wafer/over_etch', true]]);
+    expect(seen[0]).toMatchObject({
+      line: 'fab1', station: 'etch-01', class: 'process', level: 'wafer', severity: 'warning', score: 1.6, threshold: 1,
+      modelVersion: 'etch-wafer@2', replay: false, at: 1_000,
+      contributors: [{ sensor: 'rf_power', stat: 'mean', value: 1620, expected: 1500 }],
+      wafer: { verdictId: 'fab1/etch-01/W07/main_etch/100', wafer: 'W07', lot: 'L01', recipe: 'ETCH-AL-01', step: 'main_etch', start: 100, end: 160, baseline: 'b3' },
+      lastWafer: { wafer: 'W07', step: 'main_etch', verdict: 'fault', end: 160 },
+    });
+  });
+
+  it('is critical past twice the threshold, and carries a replay mark', () => {
+    const { f, seen } = feed();
+    f.wafer(verdict({ score: 2 }));
+    f.wafer(verdict({ wafer: 'W08', score: 2.01, replay: true }));
+    expect(seen.map((o) => [o.severity, o.replay])).toEqual([['warning', false], ['critical', true]]);
+  });
+
+  it('says PRODUCTIVE, the state the wafer ran in, even when the station is in STANDBY between wafers', () => {
+    const { f, seen } = feed();
+    f.state({ line: 'fab1', station: 'etch-01', state: { state: 'STANDBY', since: 0 } });
+    f.wafer(verdict());
+    expect(seen[0]?.equipmentState).toBe('PRODUCTIVE');
+  });
+
+  it('puts both verdicts side by side: the station status beside a wafer, the latest wafer beside the model', () => {
+    const { f, by } = feed();
+    f.status(status('ALARM', { lastWafer: { wafer: 'W06', step: 'main_etch', end: 90, verdict: 'ok', score: 0.2, threshold: 1 } }));
+    expect(by('model')[0]?.lastWafer).toMatchObject({ wafer: 'W06', verdict: 'ok' });
+    f.wafer(verdict());
+    expect(by('wafer/main_etch')[0]?.lastSample).toEqual({ health: 'ALARM', score: 3, threshold: 1, ts: 2 });
+    // The verdict is newer than what the status said; an older status does not take it back.
+    f.status(status('ALARM', { lastWafer: { wafer: 'W06', step: 'main_etch', end: 90, verdict: 'ok', score: 0.2, threshold: 1 } }));
+    expect(by('model').at(-1)?.lastWafer).toMatchObject({ wafer: 'W07', verdict: 'fault' });
+  });
+
+  it('keeps wafer-level anomalies out of the model alert, and SPC rules and broken correlations in it', () => {
+    const { f, by } = feed();
+    const base = { line: 'fab1', station: 'etch-01', seq: 1, threshold: 1, t2: null, spe: null, modelVersion: 'm' };
+    f.status(status('ALARM'));
+    f.anomaly({ ...base, id: 'w', ts: 2, score: 9, severity: 'critical', level: 'wafer', contributors: [{ sensor: 'step', value: 90, expected: 60, contribution: 1, stat: 'duration' }] });
+    expect(by('model')).toHaveLength(1);
+    const rules = [{ rule: 'WE2' as const, sensor: 'rf_power', side: 'high' as const, value: 1600, center: 1500, sigma: 30 }];
+    const brokenCorrelations = [{ sensors: ['rf_power', 'chamber_pressure'] as [string, string], correlation: 0.93, z: [2.5, -0.1] as [number, number] }];
+    f.anomaly({ ...base, id: 's', ts: 3, score: 1.4, severity: 'warning', contributors: [], rules, brokenCorrelations });
+    expect(by('model').map((o) => [o.severity, o.rules, o.brokenCorrelations])).toEqual([
+      ['warning', undefined, undefined],
+      ['warning', rules, brokenCorrelations],
+    ]);
+    f.status(status('OK'));
+    expect(by('model').at(-1)).toMatchObject({ active: false });
+    expect(by('model').at(-1)?.rules).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { topics, type Anomaly, type StateMessage, type StationMeta, type StationStatus, type StationTopicKind } from '@linewatch/protocol';
+import { topics, type Anomaly, type StateMessage, type StationMeta, type StationStatus, type StationTopicKind, type WaferVerdict } from '@linewatch/protocol';
 
 /** A line id no other test run uses, so tests can share one broker. */
 export function uniqueLine(prefix: string): string {
@@ -52,6 +52,39 @@ export function anomaly(line: string, station: string, ts: number, patch: Partia
   };
 }
 
+/** A faulty wafer of etch's main_etch step, ending at `end`, unless patched. */
+export function waferVerdict(line: string, station: string, wafer: string, end: number, patch: Partial<WaferVerdict> = {}): WaferVerdict {
+  const step = patch.step ?? 'main_etch';
+  const start = end - 60_000;
+  return {
+    id: `${line}/${station}/${wafer}/${step}/${start}`,
+    line,
+    station,
+    wafer,
+    lot: 'L0001',
+    recipe: 'ETCH-AL-01',
+    step,
+    start,
+    end,
+    samples: 60,
+    verdict: 'fault',
+    score: 1.8,
+    threshold: 1,
+    t2: 20.5,
+    spe: 1.1,
+    modelVersion: 'etch-wafer@1',
+    baseline: 'b1',
+    contributors: [
+      { sensor: 'rf_power', value: 1620, expected: 1500, contribution: 0.6, stat: 'mean' },
+      { sensor: 'step', value: 75, expected: 60, contribution: 0.25, stat: 'duration' },
+    ],
+    ...patch,
+  };
+}
+
+/** Kinds the line keeps on the broker; the rest are events. */
+const RETAINED: readonly StationTopicKind[] = ['meta', 'state', 'status'];
+
 /** A publisher that remembers retained topics so a test can clear them from the shared broker afterwards. */
 export class TestPublisher {
   private readonly retained = new Set<string>();
@@ -62,7 +95,7 @@ export class TestPublisher {
     return new TestPublisher(client);
   }
 
-  async publish(line: string, station: string, kind: StationTopicKind, payload: unknown, retain = kind !== 'anomaly' && kind !== 'truth'): Promise<void> {
+  async publish(line: string, station: string, kind: StationTopicKind, payload: unknown, retain = RETAINED.includes(kind)): Promise<void> {
     const topic = topics[kind](line, station);
     if (retain) this.retained.add(topic);
     await this.client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1, retain });

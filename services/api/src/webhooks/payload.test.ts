@@ -83,6 +83,69 @@ describe('buildPayload', () => {
   });
 });
 
+describe('buildPayload: wafer-level and sample-level evidence side by side', () => {
+  const waferAlert = alert({
+    source: 'wafer/main_etch',
+    level: 'wafer',
+    severity: 'critical',
+    score: 3.1,
+    threshold: 1,
+    modelVersion: 'etch-wafer@2',
+    wafer: { verdictId: 'fab1/etch-01/W07/main_etch/1', wafer: 'W07', lot: 'L0001', recipe: 'ETCH-AL-01', step: 'main_etch', start: T0 - 60_000, end: T0, baseline: 'b3' },
+    contributors: [
+      { sensor: 'step', value: 75, expected: 60, contribution: 0.2, stat: 'duration' },
+      { sensor: 'rf_power', value: 1620, expected: 1500, contribution: 0.7, stat: 'mean' },
+    ],
+    lastWafer: { wafer: 'W07', step: 'main_etch', end: T0, verdict: 'fault', score: 3.1, threshold: 1 },
+    lastSample: { health: 'OK', score: 0.42, threshold: 1, ts: T0 },
+  });
+
+  it('labels a wafer alert level wafer, and annotates wafer, lot, step and its indicators (sensor.stat)', () => {
+    const [a] = parse(buildPayload(notification('firing', waferAlert), opts)).alerts;
+    expect(a?.labels).toMatchObject({ alertname: 'wafer/main_etch', level: 'wafer', severity: 'critical' });
+    expect(a?.annotations).toMatchObject({
+      summary: 'fab1/etch-01: process alert wafer/main_etch firing (wafer W07)',
+      wafer: 'W07',
+      lot: 'L0001',
+      step: 'main_etch',
+      recipe: 'ETCH-AL-01',
+      indicators: 'rf_power.mean 1620 (expected 1500, 70%), step.duration 75 (expected 60, 20%)',
+      sampleVerdict: 'OK, score 0.42 (threshold 1)',
+    });
+    expect(a?.annotations.description).toBe(
+      'wafer W07 (lot L0001), step main_etch; score 3.1 (threshold 1); top indicators: rf_power.mean 1620 (expected 1500, 70%), ' +
+        'step.duration 75 (expected 60, 20%); equipment PRODUCTIVE; sample-wise: OK, score 0.42 (threshold 1)',
+    );
+    expect(a).toMatchObject({ level: 'wafer', wafer: { wafer: 'W07', step: 'main_etch', baseline: 'b3' }, lastSample: { health: 'OK' }, rules: [], brokenCorrelations: [] });
+    expect(a?.contributors.map((c) => `${c.sensor}.${c.stat}`)).toEqual(['rf_power.mean', 'step.duration']);
+  });
+
+  it('labels a sample alert level sample, with the latest wafer verdict, the SPC rules and broken correlations beside it', () => {
+    const sample = alert({
+      lastWafer: { wafer: 'W07', step: 'main_etch', end: T0, verdict: 'fault', score: 3.1, threshold: 1 },
+      rules: [{ rule: 'WE1', sensor: 'rf_power', side: 'high', value: 1620, center: 1500, sigma: 30 }],
+      brokenCorrelations: [{ sensors: ['rf_power', 'chamber_pressure'], correlation: 0.92, z: [3.1, -0.4] }],
+    });
+    const [a] = parse(buildPayload(notification('firing', sample), opts)).alerts;
+    expect(a?.labels.level).toBe('sample');
+    expect(a?.annotations).toMatchObject({
+      lastWaferVerdict: `wafer W07, step main_etch: fault, score 3.1 (threshold 1), ended ${new Date(T0).toISOString()}`,
+      spcRules: 'WE1 rf_power high (1620 vs centre 1500, sigma 30)',
+      brokenCorrelations: 'rf_power ~ chamber_pressure (normally r 0.92; now z 3.1, -0.4)',
+    });
+    expect(a?.annotations.description).toContain('SPC rules: WE1 rf_power high');
+    expect(a?.annotations.description).toContain('latest wafer: wafer W07, step main_etch: fault');
+    expect(a).toMatchObject({ level: 'sample', wafer: null, lastWafer: { verdict: 'fault' }, rules: [{ rule: 'WE1' }] });
+    expect(a?.annotations.wafer).toBeUndefined();
+  });
+
+  it('reads an alert stored before levels existed as a sample alert with nothing extra', () => {
+    const [a] = parse(buildPayload(notification('firing'), opts)).alerts;
+    expect(a).toMatchObject({ level: 'sample', wafer: null, rules: [], brokenCorrelations: [], lastWafer: null, lastSample: null });
+    expect(Object.keys(a?.annotations ?? {})).toEqual(['summary', 'description']);
+  });
+});
+
 describe('buildTestPayload', () => {
   it('is Alertmanager-shaped and marked as a test', () => {
     const p = parse(buildTestPayload({ receiver: 'sub-mes', at: T0, externalUrl: 'https://lw.example/' }));

@@ -1,0 +1,177 @@
+import type { Anomaly, StationView, WaferVerdict } from '@linewatch/protocol';
+import { byId, el, setText } from './dom.js';
+import { formatClock, formatNumber, formatWord } from './format.js';
+import { HEALTH_ICON, HEALTH_LABEL, type ShownHealth } from './health.js';
+import type { DashboardState, StationSelection } from './line-store.js';
+import type { RebaselineControl } from './rebaseline.js';
+import { VERDICT_LABEL, correlationText, indicatorText, qualityIssueText, ruleText, stationWafers, stepName, topIndicator } from './wafer-list.js';
+
+/** Verdicts the wafer panel lists; more would not fit beside the sample-wise panel on a wall screen. */
+const WAFER_ROWS = 10;
+/** Sample-wise contributors listed. */
+const CONTRIBUTORS = 5;
+/** Bar spans 0..2× threshold, like the tiles'. */
+const BAR_SPAN = 2;
+
+/** What the station view shows of one line: the one its selection names. */
+interface LineData {
+  views: StationView[];
+  anomalies: Anomaly[];
+  wafers: WaferVerdict[];
+  replayed: boolean;
+}
+
+function lineData(state: DashboardState, line: string): LineData | null {
+  if (line === state.line) return { views: state.stations, anomalies: state.anomalies, wafers: state.wafers, replayed: false };
+  if (line === state.replay.status?.line) return { views: state.replay.stations, anomalies: state.replay.anomalies, wafers: state.replay.wafers, replayed: true };
+  return null;
+}
+
+/** Replaces a list's children only when what they say changed: renders run every second. */
+function fillList(list: HTMLElement, texts: string[], build: (text: string) => HTMLElement): void {
+  const signature = texts.join('\n');
+  if (list.dataset.signature === signature) return;
+  list.dataset.signature = signature;
+  list.replaceChildren(...texts.map(build));
+}
+
+function waferRow(v: WaferVerdict): HTMLTableRowElement {
+  const row = el('tr', `wafer-row verdict-${v.verdict}`);
+  row.dataset.testid = 'wafer-row';
+  row.dataset.verdict = v.verdict;
+  row.dataset.wafer = v.wafer;
+  const wafer = el('td', 'wafer-name');
+  wafer.append(el('span', 'wafer-id', v.wafer), el('span', 'wafer-lot', v.lot ? `lot ${v.lot}` : ''));
+  const verdict = el('td', 'wafer-verdict');
+  verdict.append(el('span', `verdict-badge verdict-${v.verdict}`, VERDICT_LABEL[v.verdict]));
+  const top = topIndicator(v);
+  row.append(
+    el('td', 'wafer-time', formatClock(v.end)),
+    wafer,
+    el('td', 'wafer-step', stepName(v.step)),
+    verdict,
+    el('td', 'wafer-score', v.verdict === 'baselining' ? 'baselining' : `${formatNumber(v.score)} / ${formatNumber(v.threshold)}`),
+    el('td', 'wafer-indicator', top ? indicatorText(top) : '–'),
+  );
+  row.title = `model ${v.modelVersion} · baseline ${v.baseline} · ${v.samples} samples`;
+  return row;
+}
+
+/**
+ * The station view: one station's sample-wise verdict (the model's score on every snapshot, its contributors, the
+ * SPC rules and broken correlations of its latest anomaly) beside its wafer-level verdicts (one per wafer and recipe
+ * step), its active data-quality issues, and the re-baseline control. Opened from a tile or a `#station=` link.
+ */
+export class StationPanel {
+  private readonly root = byId('station-view');
+  private readonly name = byId('station-view-name');
+  private readonly id = byId('station-view-id');
+  private readonly health = byId('station-view-health');
+  private readonly equipment = byId('station-view-equipment');
+  private readonly unknown = byId('station-view-unknown');
+  private readonly body = byId('station-view-body');
+  private readonly sampleScore = byId('sample-score');
+  private readonly sampleBar = byId('sample-bar-fill');
+  private readonly sampleContributors = byId<HTMLOListElement>('sample-contributors');
+  private readonly sampleRules = byId('sample-rules');
+  private readonly sampleModel = byId('sample-model');
+  private readonly waferRows = byId<HTMLTableSectionElement>('wafer-rows');
+  private readonly noWafers = byId('no-wafers');
+  private readonly qualityList = byId<HTMLUListElement>('quality-issues');
+  private readonly noQuality = byId('no-quality');
+  private readonly rows = new Map<string, HTMLTableRowElement>();
+  private shown: string | null = null;
+
+  constructor(
+    private readonly rebaseline: RebaselineControl,
+    close: () => void,
+  ) {
+    byId('station-view-close').addEventListener('click', close);
+  }
+
+  render(state: DashboardState, serverNow: number): void {
+    const selected = state.selected;
+    this.root.hidden = selected === null;
+    if (selected === null) {
+      this.shown = null;
+      this.rebaseline.render(null);
+      return;
+    }
+    const key = `${selected.line}/${selected.station}`;
+    const opened = this.shown !== key;
+    this.shown = key;
+    const data = lineData(state, selected.line);
+    const view = data?.views.find((v) => v.meta.station === selected.station);
+    this.root.dataset.station = selected.station;
+    this.root.dataset.line = selected.line;
+    this.root.classList.toggle('replayed', data?.replayed === true);
+    setText(this.id, key);
+    this.unknown.hidden = view !== undefined;
+    this.body.hidden = view === undefined || data === null;
+    if (view === undefined || data === null) {
+      setText(this.name, selected.station);
+      setText(this.unknown, `No station “${selected.station}” on line “${selected.line}” (yet): it shows once the line announces it.`);
+      this.rebaseline.render(null);
+    } else {
+      setText(this.name, view.meta.name);
+      this.renderSample(view, data.anomalies);
+      this.renderWafers(stationWafers(data.wafers, selected.station, WAFER_ROWS));
+      this.renderQuality(view, data.replayed ? null : serverNow);
+      this.rebaseline.render({ ...selected, name: view.meta.name } satisfies StationSelection & { name: string });
+    }
+    const health: ShownHealth = view?.status?.health ?? 'NO_STATUS';
+    setText(this.health, `${HEALTH_ICON[health]} ${HEALTH_LABEL[health]}`);
+    this.health.className = `badge health-${health}`;
+    setText(this.equipment, view?.state ? formatWord(view.state.state) : 'STATE UNKNOWN');
+    // Bring it into sight when it opens, not on every render.
+    if (opened) this.root.scrollIntoView({ block: 'nearest' });
+  }
+
+  private renderSample(view: StationView, anomalies: Anomaly[]): void {
+    const status = view.status;
+    const score = status?.score ?? null;
+    const threshold = status?.threshold ?? null;
+    setText(this.sampleScore, score === null ? 'score –' : `score ${formatNumber(score)} / ${formatNumber(threshold)}`);
+    const ratio = score !== null && threshold ? Math.min(1, Math.max(0, score / threshold / BAR_SPAN)) : 0;
+    this.sampleBar.style.width = `${(ratio * 100).toFixed(1)}%`;
+    this.sampleBar.classList.toggle('over', score !== null && threshold !== null && score > threshold);
+    const contributors = (status?.contributors ?? []).slice(0, CONTRIBUTORS).map((c) => `${c.sensor} ${formatNumber(c.value)} vs ${formatNumber(c.expected)} · ${Math.round(c.contribution * 100)}%`);
+    const healthy = status?.health === 'OK';
+    fillList(this.sampleContributors, contributors.length > 0 ? contributors : [healthy ? 'within normal: no contributors' : 'no contributors reported'], (text) => el('li', 'contributor', text));
+    // The rules and broken pairs of the station's latest sample-wise anomaly, while it is not healthy.
+    const latest = healthy ? undefined : anomalies.find((a) => a.station === view.meta.station && a.level !== 'wafer');
+    const evidence = [
+      ...(latest?.rules?.length ? [`SPC rules: ${latest.rules.map(ruleText).join(', ')}`] : []),
+      ...(latest?.brokenCorrelations?.length ? [`broken correlations: ${latest.brokenCorrelations.map(correlationText).join(', ')}`] : []),
+    ].join(' · ');
+    setText(this.sampleRules, evidence);
+    this.sampleRules.hidden = evidence === '';
+    const reading = status ? ` · reading ${formatClock(status.ts)}` : '';
+    setText(this.sampleModel, `model ${status?.modelVersion ?? '–'}${reading}`);
+  }
+
+  private renderWafers(verdicts: WaferVerdict[]): void {
+    const keep = new Set(verdicts.map((v) => v.id));
+    for (const [id, row] of this.rows) {
+      if (keep.has(id)) continue;
+      row.remove();
+      this.rows.delete(id);
+    }
+    verdicts.forEach((v, index) => {
+      let row = this.rows.get(v.id);
+      if (!row) this.rows.set(v.id, (row = waferRow(v)));
+      if (this.waferRows.children[index] !== row) this.waferRows.insertBefore(row, this.waferRows.children[index] ?? null);
+    });
+    this.noWafers.hidden = verdicts.length > 0;
+  }
+
+  private renderQuality(view: StationView, serverNow: number | null): void {
+    const issues = view.status?.quality ?? [];
+    fillList(this.qualityList, issues.map((issue) => qualityIssueText(issue, serverNow)), (text) => {
+      const item = el('li', 'quality-issue', text);
+      item.dataset.testid = 'quality-issue';
+      return item;
+    });
+    this.noQuality.hidden = issues.length > 0;
+  }
+}
