@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Store } from '@linewatch/store';
 import type pino from 'pino';
 import type prom from 'prom-client';
@@ -14,6 +15,9 @@ import { Publisher } from './publisher.js';
 import { Scorer } from './scorer.js';
 import { StationTracker } from './station-tracker.js';
 import { StoreWriter } from './store-writer.js';
+import { BaselineStore } from './wafer/baselines.js';
+import { WAFER_MODELS_DIR } from './wafer/wafer-train.js';
+import { WaferMonitor } from './wafer/wafer-monitor.js';
 
 export { loadDetectorConfig, type DetectorConfig } from './config.js';
 export type { DetectorStats } from './metrics.js';
@@ -51,7 +55,10 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     options: { batchMax: config.writeBatchMax, flushMs: config.writeFlushMs, bufferMax: config.writeBufferMax },
   });
   const scorer = new Scorer({ batchMax: config.batchMax, batchWaitMs: config.batchWaitMs, metrics, logger });
-  const registry = new ModelRegistry({ modelsDir: config.modelsDir, loadModel: deps.loadModel ?? loadOnnxModel, logger });
+  const loadModel = deps.loadModel ?? loadOnnxModel;
+  const registry = new ModelRegistry({ modelsDir: config.modelsDir, loadModel, logger, reloadIntervalMs: config.modelReloadMs });
+  // Wafer models live apart (`{MODELS_DIR}/wafer/{type}/{recipe--step}.onnx`): they score a step's indicators, not a snapshot.
+  const waferRegistry = new ModelRegistry({ modelsDir: path.join(config.modelsDir, WAFER_MODELS_DIR), loadModel, logger, reloadIntervalMs: config.modelReloadMs });
   const scoreBacklogMax = config.batchMax * SCORE_BACKLOG_MAX_BATCHES;
   // The publish path is the ingest's broker link; the closure lets the publisher and dead-letterer exist first
   // (nothing publishes before start(), by which time `ingest` exists).
@@ -72,7 +79,9 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
   const tracker = new StationTracker({
     bus, registry, scorer, metrics, logger,
     warnAfter: config.warnAfter, alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs,
+    quality: config.quality, warmupMs: config.warmupMs, alarmFactor: config.alarmFactor, spcAlarm: config.spcAlarm,
   });
+  const wafers = new WaferMonitor({ bus, registry: waferRegistry, baselines: new BaselineStore(config.waferBaselinesDir), metrics, logger });
   const publisher = new Publisher({ bus, publish, metrics, logger, minIntervalMs: config.statusMinIntervalMs });
   const http = new DetectorHttp({
     port: config.httpPort,
@@ -98,10 +107,11 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
       writer.start();
       publisher.start();
       tracker.start();
+      wafers.start();
       await http.start();
       const began = Date.now();
-      const loaded = await registry.preloadAll();
-      logger.info({ models: loaded, ms: Date.now() - began, modelsDir: config.modelsDir }, 'models loaded');
+      const [loaded, waferModels] = await Promise.all([registry.start(), waferRegistry.start()]);
+      logger.info({ models: loaded, waferModels, ms: Date.now() - began, modelsDir: config.modelsDir }, 'models loaded');
       await ingest.start();
       logger.info(
         { line: config.line, mode: config.subscriptionMode, partition: config.partition, modelsDir: config.modelsDir, clientId: config.mqtt.clientId },
@@ -114,11 +124,14 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
       // Reverse order of the data flow: nothing new comes in, then every stage drains into the next.
       ingest.pause();
       await tracker.stop();
+      // Steps still open get their verdict from what arrived; their anomalies still reach the writer.
+      await wafers.stop();
       await scorer.stop();
       publisher.stop();
       await writer.stop();
       await ingest.stop();
       await registry.stop();
+      await waferRegistry.stop();
       await http.stop();
       logger.info({ stats: metrics.stats }, 'detector stopped');
     },

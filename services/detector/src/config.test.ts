@@ -11,6 +11,16 @@ describe('loadDetectorConfig', () => {
     expect(path.isAbsolute(c.modelsDir)).toBe(true);
     expect(c.modelsDir.endsWith(`${path.sep}models`)).toBe(true);
     expect(Object.isFrozen(c)).toBe(true);
+    expect(c.quality).toEqual({ stuckAfter: 10, clearAfter: 10, maxClockSkewMs: 5000 });
+    expect(c.warmupMs).toBe(30_000);
+  });
+
+  it('parses the data-quality and warm-up keys, and refuses a stuck run shorter than 2', () => {
+    const c = loadDetectorConfig({ STUCK_AFTER: '4', QUALITY_CLEAR_AFTER: '3', MAX_CLOCK_SKEW_MS: '2000', WARMUP_MS: '0' });
+    expect(c.quality).toEqual({ stuckAfter: 4, clearAfter: 3, maxClockSkewMs: 2000 });
+    expect(c.warmupMs).toBe(0);
+    expect(Object.isFrozen(c.quality)).toBe(true);
+    expect(() => loadDetectorConfig({ STUCK_AFTER: '1' })).toThrow(/STUCK_AFTER/);
   });
 
   it('parses numbers, partition and HTTP_PORT=-1, and treats empty strings as unset', () => {

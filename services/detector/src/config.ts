@@ -56,6 +56,25 @@ export const DetectorEnvSchema = z.object({
   ALARM_AFTER: int(3, 1),
   /** Consecutive normal samples that return a station to OK. */
   CLEAR_AFTER: int(5, 1),
+  /**
+   * One snapshot with score > threshold × this alarms at once (a one-sample spike far beyond the limit); 0 = off.
+   * The default is set from backtest numbers (docs/detection.md).
+   */
+  ALARM_FACTOR: z.coerce.number().min(0).default(4),
+  /** Also count an SPC run-rule hit as anomalous (measured as its own family; far too noisy at 1 Hz to be the default). */
+  SPC_ALARM: z.enum(['true', 'false']).default('false'),
+  /** How often (ms) the models folder is checked for new, replaced or deleted files; 0 = never (load at start only). */
+  MODEL_RELOAD_MS: int(2000, 0),
+  /** Folder of the wafer-level baselines re-set after a PM (the detector and `npm run baseline` share it). */
+  WAFER_BASELINES_DIR: z.string().min(1).default('.data/wafer-baselines'),
+  /** Identical readings in a row that make a sensor which normally varies `stuck` (more for one that often repeats). */
+  STUCK_AFTER: int(5, 2),
+  /** Clean snapshots in a row that clear a data-quality issue. */
+  QUALITY_CLEAR_AFTER: int(10, 1),
+  /** Largest gap (ms) between a live reading's ts and its arrival before the station's clock counts as skewed. */
+  MAX_CLOCK_SKEW_MS: int(5000, 1),
+  /** Reading time (ms) after a tool returns to PRODUCTIVE from down, PM or engineering during which it is not judged. */
+  WARMUP_MS: int(30_000, 0),
   /** A station with no telemetry for this long (ms) is OFFLINE. */
   OFFLINE_AFTER_MS: int(10_000, 100),
   /** Least time (ms) between status publishes of one station; health changes always publish at once. */
@@ -92,6 +111,13 @@ export interface DetectorConfig {
   readonly warnAfter: number;
   readonly alarmAfter: number;
   readonly clearAfter: number;
+  readonly quality: { readonly stuckAfter: number; readonly clearAfter: number; readonly maxClockSkewMs: number };
+  readonly warmupMs: number;
+  /** 0 = off. */
+  readonly alarmFactor: number;
+  readonly spcAlarm: boolean;
+  readonly modelReloadMs: number;
+  readonly waferBaselinesDir: string;
   readonly offlineAfterMs: number;
   readonly statusMinIntervalMs: number;
   readonly httpPort: number;
@@ -135,6 +161,12 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     warnAfter: e.WARN_AFTER,
     alarmAfter: e.ALARM_AFTER,
     clearAfter: e.CLEAR_AFTER,
+    quality: Object.freeze({ stuckAfter: e.STUCK_AFTER, clearAfter: e.QUALITY_CLEAR_AFTER, maxClockSkewMs: e.MAX_CLOCK_SKEW_MS }),
+    warmupMs: e.WARMUP_MS,
+    alarmFactor: e.ALARM_FACTOR,
+    spcAlarm: e.SPC_ALARM === 'true',
+    modelReloadMs: e.MODEL_RELOAD_MS,
+    waferBaselinesDir: path.resolve(REPO_ROOT, e.WAFER_BASELINES_DIR),
     offlineAfterMs: e.OFFLINE_AFTER_MS,
     statusMinIntervalMs: e.STATUS_MIN_INTERVAL_MS,
     httpPort: e.HTTP_PORT,

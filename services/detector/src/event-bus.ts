@@ -1,4 +1,4 @@
-import type { Anomaly, StateMessage, StationMeta, StationStatus, Telemetry } from '@linewatch/protocol';
+import type { Anomaly, Command, DataQualityEvent, StateMessage, StationMeta, StationStatus, Telemetry, WaferVerdict } from '@linewatch/protocol';
 import type { ReadingPoint, ScorePoint } from '@linewatch/store';
 import type { Logger } from 'pino';
 import type { DetectorMetrics } from './metrics.js';
@@ -15,6 +15,12 @@ export interface DetectorEvents {
   /** A station's status changed or was refreshed; the publisher throttles it. */
   status: { status: StationStatus; healthChanged: boolean };
   anomaly: { anomaly: Anomaly };
+  /** A data-quality issue raised or cleared; never an anomaly, whatever the scores did meanwhile. */
+  quality: { event: DataQualityEvent };
+  /** A wafer-level verdict at the end of a wafer's step (ok, fault or baselining). */
+  wafer: { verdict: WaferVerdict };
+  /** A request from the API for a station of this partition (a re-baseline). */
+  command: { line: string; station: string; command: Command };
 }
 
 type Handler<T> = (payload: T) => void | Promise<void>;

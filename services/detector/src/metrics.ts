@@ -26,6 +26,10 @@ export interface DetectorStats {
   duplicates: number;
   outOfOrder: number;
   gaps: number;
+  /** Data-quality issues raised (linewatch_data_quality_issues_total). */
+  qualityIssues: number;
+  /** Scored snapshots kept out of the health decision: data-quality issue, warm-up or suspect (linewatch_unjudged_readings_total). */
+  unjudged: number;
   scoreErrors: number;
   handlerErrors: number;
 }
@@ -33,7 +37,7 @@ export interface DetectorStats {
 const ZERO: DetectorStats = {
   received: 0, valid: 0, deadLettered: 0, skippedPartition: 0, ignored: 0, readingsAccepted: 0, readingsWritten: 0,
   readingsBuffered: 0, readingsDropped: 0, scoresWritten: 0, anomalies: 0, anomaliesWritten: 0, writeErrors: 0, dropped: 0,
-  unmodelled: 0, dataQuality: 0, duplicates: 0, outOfOrder: 0, gaps: 0, scoreErrors: 0, handlerErrors: 0,
+  unmodelled: 0, dataQuality: 0, duplicates: 0, outOfOrder: 0, gaps: 0, qualityIssues: 0, unjudged: 0, scoreErrors: 0, handlerErrors: 0,
 };
 
 /**
@@ -63,10 +67,24 @@ export class DetectorMetrics {
   readonly scoreErrors = this.c('linewatch_score_errors_total', 'Snapshots whose model run failed');
   readonly handlerErrors = this.c('linewatch_handler_errors_total', 'Handlers that threw: an MQTT message is then dead-lettered, an internal event is dropped', ['event']);
   readonly statusPublished = this.c('linewatch_status_published_total', 'Status messages published');
+  readonly qualityIssues = this.c('linewatch_data_quality_issues_total', 'Data-quality issues raised (stuck, out_of_range, ...)', ['kind']);
+  readonly unjudged = this.c(
+    'linewatch_unjudged_readings_total',
+    'Scored snapshots kept out of the health decision: data_quality (an issue was active), warmup (tool back from down or PM), suspect (anomalous while a sensor may be freezing)',
+    ['reason'],
+  );
+  readonly waferSteps = this.c(
+    'linewatch_wafer_steps_total',
+    'Wafer steps at their end: verdict ok, fault or baselining; or unjudged with the reason (too_short, not_productive, unmodelled, missing_sensor, incomplete: cut off by a stop)',
+    ['verdict', 'reason'],
+  );
+  readonly commands = this.c('linewatch_commands_total', 'Commands received from the API, by type', ['type']);
+  readonly qualityPublished = this.c('linewatch_quality_published_total', 'Data-quality events published', ['state']);
 
   readonly writeBuffer = new prom.Gauge({ name: 'linewatch_write_buffer_points', help: 'Points waiting for the store', registers: [this.registry] });
   readonly connected = new prom.Gauge({ name: 'linewatch_mqtt_connected', help: '1 while the broker link is up', registers: [this.registry] });
   readonly stations = new prom.Gauge({ name: 'linewatch_stations', help: 'Stations tracked by this instance', registers: [this.registry] });
+  readonly qualityActive = new prom.Gauge({ name: 'linewatch_data_quality_issues_active', help: 'Data-quality issues active now, all stations', registers: [this.registry] });
   readonly batchSize = new prom.Histogram({
     name: 'linewatch_score_batch_size', help: 'Snapshots per onnxruntime call', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256], registers: [this.registry],
   });

@@ -1,4 +1,4 @@
-import { decodePayload, parseTopic, redactUrl, StateMessageSchema, StationMetaSchema, TelemetrySchema, topics, type ParsedTopic } from '@linewatch/protocol';
+import { CommandSchema, decodePayload, parseTopic, redactUrl, StateMessageSchema, StationMetaSchema, TelemetrySchema, topics, type ParsedTopic } from '@linewatch/protocol';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DetectorConfig } from './config.js';
@@ -132,6 +132,8 @@ export class MqttIngest {
       subscriptionMode === 'shared' ? topics.shared(SHARE_GROUP, telemetry) : telemetry,
       topics.all('meta', line),
       topics.all('state', line),
+      // Re-baseline requests from the API; the instance that owns the station's telemetry acts on them.
+      topics.all('command', line),
     ];
   }
 
@@ -183,6 +185,8 @@ export class MqttIngest {
         return this.onMeta(parsed, topic, payload);
       case 'state':
         return this.onState(parsed, topic, payload);
+      case 'command':
+        return this.onCommand(parsed, topic, payload);
       default:
         metrics.ignored.inc({ kind: parsed.kind });
         metrics.stats.ignored++;
@@ -192,7 +196,7 @@ export class MqttIngest {
 
   private inPartition({ line, station, kind }: ParsedTopic): boolean {
     const { partition, subscriptionMode } = this.deps.config;
-    if (subscriptionMode === 'shared' || partition.count === 1 || kind !== 'telemetry') return true;
+    if (subscriptionMode === 'shared' || partition.count === 1 || (kind !== 'telemetry' && kind !== 'command')) return true;
     return stableHash(`${line}/${station}`) % partition.count === partition.index;
   }
 
@@ -220,6 +224,15 @@ export class MqttIngest {
     if (!r.ok) return this.deadLetters(topic, payload, r.reason);
     this.valid('state');
     this.deps.bus.emit('state', { line: t.line, station: t.station, state: r.value });
+  }
+
+  private onCommand(t: ParsedTopic, topic: string, payload: Buffer): void {
+    const r = decodePayload(payload, CommandSchema, this.deps.config.maxPayloadBytes);
+    if (!r.ok) return this.deadLetters(topic, payload, r.reason);
+    this.valid('command');
+    this.deps.metrics.commands.inc({ type: r.value.type });
+    this.logger.info({ line: t.line, station: t.station, command: r.value }, 'command received');
+    this.deps.bus.emit('command', { line: t.line, station: t.station, command: r.value });
   }
 
   private deadLetters(topic: string, payload: Buffer, reason: string): void {

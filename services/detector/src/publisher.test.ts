@@ -1,4 +1,4 @@
-import { topics, type StationStatus } from '@linewatch/protocol';
+import { DataQualityEventSchema, topics, type DataQualityEvent, type StationStatus } from '@linewatch/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from './event-bus.js';
@@ -46,5 +46,23 @@ describe('Publisher status throttle', () => {
     bus.emit('status', { status: status(2), healthChanged: false });
     publisher.stop();
     expect(sent.map((s) => s.ts)).toEqual([1, 2]);
+  });
+});
+
+describe('Publisher data-quality events', () => {
+  it('publishes each raised and cleared issue on the quality topic at QoS 1, not retained, and none as an anomaly', () => {
+    const sent: { topic: string; payload: string; qos: number; retain: boolean }[] = [];
+    const metrics = new DetectorMetrics();
+    const bus = new EventBus(pino({ level: 'silent' }), metrics);
+    new Publisher({ bus, metrics, logger: pino({ level: 'silent' }), minIntervalMs: 250, publish: (topic, payload, opts) => void sent.push({ topic, payload, ...opts }) }).start();
+    const event: DataQualityEvent = { line: 'l', station: 's', kind: 'stuck', sensor: 'rf_power', since: 5, detail: '10 identical readings', ts: 5, state: 'raised' };
+    bus.emit('quality', { event });
+    bus.emit('quality', { event: { ...event, ts: 9, state: 'cleared' } });
+    expect(sent.map((m) => [m.topic, m.qos, m.retain])).toEqual([
+      [topics.quality('l', 's'), 1, false],
+      [topics.quality('l', 's'), 1, false],
+    ]);
+    expect(sent.map((m) => DataQualityEventSchema.parse(JSON.parse(m.payload)))).toEqual([event, { ...event, ts: 9, state: 'cleared' }]);
+    expect(metrics.stats.anomalies).toBe(0);
   });
 });

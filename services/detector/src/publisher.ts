@@ -1,4 +1,4 @@
-import { topics, type Anomaly, type StationStatus } from '@linewatch/protocol';
+import { topics, type Anomaly, type DataQualityEvent, type WaferVerdict, type StationStatus } from '@linewatch/protocol';
 import type { Logger } from 'pino';
 import type { PublishFn } from './dead-letter.js';
 import type { EventBus } from './event-bus.js';
@@ -12,7 +12,8 @@ interface Throttle {
 
 /**
  * Publishes retained station status (at most one per `minIntervalMs` per station, but at once on a health
- * change, and always the latest after a burst) and anomalies at QoS 1.
+ * change, and always the latest after a burst), and anomalies and data-quality events at QoS 1, not retained
+ * (the retained status carries the issues still active).
  */
 export class Publisher {
   private readonly throttles = new Map<string, Throttle>();
@@ -27,6 +28,8 @@ export class Publisher {
   start(): void {
     this.deps.bus.on('status', ({ status, healthChanged }) => this.onStatus(status, healthChanged));
     this.deps.bus.on('anomaly', ({ anomaly }) => this.onAnomaly(anomaly));
+    this.deps.bus.on('quality', ({ event }) => this.onQuality(event));
+    this.deps.bus.on('wafer', ({ verdict }) => this.onWafer(verdict));
   }
 
   /** Publishes every held-back status, so the retained one is the latest. */
@@ -76,5 +79,17 @@ export class Publisher {
     this.deps.metrics.stats.anomalies++;
     this.logger.info({ id: anomaly.id, score: anomaly.score, severity: anomaly.severity, top: anomaly.contributors[0]?.sensor }, 'anomaly');
     this.deps.publish(topics.anomaly(anomaly.line, anomaly.station), JSON.stringify(anomaly), { qos: 1, retain: false });
+  }
+
+  private onQuality(event: DataQualityEvent): void {
+    this.deps.metrics.qualityPublished.inc({ state: event.state });
+    this.logger.info({ line: event.line, station: event.station, kind: event.kind, sensor: event.sensor, state: event.state, detail: event.detail }, 'data quality');
+    this.deps.publish(topics.quality(event.line, event.station), JSON.stringify(event), { qos: 1, retain: false });
+  }
+
+  /** Every wafer verdict, ok ones too: the page shows each wafer's step beside the sample-wise health. */
+  private onWafer(verdict: WaferVerdict): void {
+    if (verdict.verdict !== 'ok') this.logger.info({ id: verdict.id, verdict: verdict.verdict, score: verdict.score, top: verdict.contributors[0]?.sensor }, 'wafer verdict');
+    this.deps.publish(topics.wafer(verdict.line, verdict.station), JSON.stringify(verdict), { qos: 1, retain: false });
   }
 }

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ModelMetadata, StationStatus, Telemetry } from '@linewatch/protocol';
+import type { DataQualityEvent, ModelMetadata, StationStatus, Telemetry } from '@linewatch/protocol';
 import type { ReadingPoint, ScorePoint } from '@linewatch/store';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -40,12 +40,16 @@ describe('StationTracker', () => {
   let readings: ReadingPoint[];
   let scores: ScorePoint[];
   let anomalies: number;
+  let anomalySeqs: number[];
+  let quality: DataQualityEvent[];
 
   const send = (station: string, seq: number, values: Record<string, number>, ts = 1000 + seq) => {
     const telemetry: Telemetry = { ts, seq, values };
     bus.emit('telemetry', { line: 'l1', station, telemetry, receivedAt: Date.now() });
   };
   const last = (station: string) => statuses.filter((s) => s.station === station).at(-1);
+  const healths = (station = 'e1') => statuses.filter((s) => s.station === station).map((s) => s.health);
+  const setState = (state: 'PRODUCTIVE' | 'STANDBY' | 'SCHEDULED_DOWN') => bus.emit('state', { line: 'l1', station: 'e1', state: { state, since: 0 } });
   /**
    * Waits until everything sent so far is routed, scored and decided: no sleeping for a guessed time. The
    * tracker's stop() only awaits routing and ends the OFFLINE timer (faked here anyway); bus handlers stay.
@@ -68,15 +72,24 @@ describe('StationTracker', () => {
     const model = identityModel(batches);
     registry = new ModelRegistry({ modelsDir: dir, loadModel: async () => model, logger });
     scorer = new Scorer({ batchMax: 64, batchWaitMs: 2, metrics, logger });
-    tracker = new StationTracker({ bus, registry, scorer, metrics, logger, warnAfter: 1, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 150 });
+    tracker = new StationTracker({
+      bus, registry, scorer, metrics, logger, warnAfter: 1, alarmAfter: 3, clearAfter: 2, offlineAfterMs: 150,
+      quality: { stuckAfter: 4, clearAfter: 2, maxClockSkewMs: 5000 }, warmupMs: 5,
+    });
     statuses = [];
     readings = [];
     scores = [];
     anomalies = 0;
+    anomalySeqs = [];
+    quality = [];
     bus.on('status', ({ status }) => void statuses.push(status));
     bus.on('reading', ({ point }) => void readings.push(point));
     bus.on('score', ({ point }) => void scores.push(point));
-    bus.on('anomaly', () => void anomalies++);
+    bus.on('anomaly', ({ anomaly }) => {
+      anomalies++;
+      anomalySeqs.push(anomaly.seq);
+    });
+    bus.on('quality', ({ event }) => void quality.push(event));
     tracker.start();
     bus.emit('meta', { meta: { line: 'l1', station: 'e1', type: 'etch', name: 'e1', order: 0, sensors: [{ name: 'p', unit: '', min: 0, max: 9 }] } });
   });
@@ -137,9 +150,14 @@ describe('StationTracker', () => {
     expect(scores).toHaveLength(0);
     expect(last('nomodel')).toMatchObject({ health: 'UNMODELLED', score: null, modelVersion: null });
     expect(last('e1')).toMatchObject({ health: 'DATA_QUALITY', score: null, modelVersion: 'etch@t' });
+    expect(last('e1')?.quality).toEqual([{ kind: 'missing_sensor', sensor: 'q', since: 1000, detail: 'absent from the snapshot; the model needs it' }]);
+    // Scored as soon as q is back, but the issue holds for QUALITY_CLEAR_AFTER (2) clean snapshots.
     send('e1', 1, { p: 0, q: 0 });
+    send('e1', 2, { p: 0, q: 0 });
     await drain();
-    expect(last('e1')).toMatchObject({ health: 'OK', score: 0 });
+    expect(statuses.filter((s) => s.station === 'e1').map((s) => [s.health, s.score])).toEqual([['DATA_QUALITY', null], ['DATA_QUALITY', 0], ['OK', 0]]);
+    expect(last('e1')?.quality).toBeUndefined();
+    expect(quality.map((e) => [e.state, e.kind, e.sensor, e.ts])).toEqual([['raised', 'missing_sensor', 'q', 1000], ['cleared', 'missing_sensor', 'q', 1002]]);
   });
 
   it('goes OFFLINE after OFFLINE_AFTER_MS without telemetry and recovers on the next snapshot', async () => {
@@ -160,6 +178,114 @@ describe('StationTracker', () => {
     await drain();
     expect(health()).toBe('OK');
     expect(statuses.map((s) => s.health)).toEqual(['OK', 'OFFLINE', 'OK']);
+  });
+
+  // Data quality. The identity model scores p, so every snapshot with p = 5 below is anomalous: three in a row
+  // raise ALARM when the data is clean (first test). Here none may, whatever the scores say.
+  const normal = (i: number) => ({ p: (i % 2) * 0.5, q: 0 });
+
+  it('shows a sensor stuck on an abnormal value as DATA_QUALITY: scored and stored, never ALARM', async () => {
+    // 200 snapshots of history (the least before a stuck verdict) in which p moves every time; q never moves,
+    // so it is constant by nature and never stuck.
+    for (let seq = 0; seq < 200; seq++) send('e1', seq, normal(seq));
+    for (let seq = 200; seq < 210; seq++) send('e1', seq, { p: 5, q: 0 });
+    await drain();
+    expect(scores).toHaveLength(210);
+    expect(readings).toHaveLength(210);
+    // 200 is one anomalous sample (WARN); 201 and 202 repeat p, so they wait; at 203 p is stuck (STUCK_AFTER 4).
+    expect(healths().slice(200)).toEqual(['WARN', 'WARN', 'WARN', ...Array<string>(7).fill('DATA_QUALITY')]);
+    expect(anomalies).toBe(0);
+    expect(scores.filter((p) => p.health === 'ALARM')).toEqual([]);
+    expect(scores.slice(203).every((p) => p.anomalous && p.health === 'DATA_QUALITY')).toBe(true);
+    const stuck = { kind: 'stuck', sensor: 'p', since: 1203, detail: '4 identical readings of 5 in a row' };
+    expect(last('e1')?.quality).toEqual([stuck]);
+    expect(last('e1')?.contributors).toEqual([]);
+    expect(quality).toEqual([{ ...stuck, line: 'l1', station: 'e1', ts: 1203, state: 'raised' }]);
+    // p moves again: cleared after two clean snapshots, then judged afresh.
+    for (let seq = 210; seq < 214; seq++) send('e1', seq, normal(seq));
+    await drain();
+    expect(healths().slice(210)).toEqual(['DATA_QUALITY', 'WARN', 'OK', 'OK']);
+    expect(quality.map((e) => [e.state, e.ts])).toEqual([['raised', 1203], ['cleared', 1211]]);
+    expect(anomalies).toBe(0);
+    expect(metrics.stats).toMatchObject({ qualityIssues: 1, unjudged: 2 + 8 });
+    expect(await metrics.registry.getSingleMetricAsString('linewatch_data_quality_issues_total')).toContain('kind="stuck"} 1');
+  });
+
+  it('shows a reading outside its physical range as DATA_QUALITY from the first one, never ALARM', async () => {
+    // The meta gives p a range of 0..9.
+    for (let seq = 0; seq < 5; seq++) send('e1', seq, { p: 50, q: 0 });
+    send('e1', 5, { p: 0, q: 0 });
+    send('e1', 6, { p: 0, q: 0 });
+    await drain();
+    expect(healths()).toEqual(['DATA_QUALITY', 'DATA_QUALITY', 'DATA_QUALITY', 'DATA_QUALITY', 'DATA_QUALITY', 'DATA_QUALITY', 'OK']);
+    expect(scores.map((p) => p.score)).toEqual([50, 50, 50, 50, 50, 0, 0]);
+    expect(anomalies).toBe(0);
+    expect(quality.map((e) => [e.state, e.kind, e.sensor, e.detail, e.ts])).toEqual([
+      ['raised', 'out_of_range', 'p', '50 outside 0..9', 1000],
+      ['cleared', 'out_of_range', 'p', '50 outside 0..9', 1006],
+    ]);
+  });
+
+  it('shows a seq gap as DATA_QUALITY until clean snapshots follow; only anomalies after it count', async () => {
+    send('e1', 0, normal(0));
+    send('e1', 1, normal(1));
+    for (let seq = 5; seq < 10; seq++) send('e1', seq, { p: 5 + seq / 10, q: 0 });
+    await drain();
+    // 5 and 6 fall under the gap; 7 is the first judged anomalous sample, so ALARM comes at 9, not at 7.
+    expect(healths()).toEqual(['OK', 'OK', 'DATA_QUALITY', 'DATA_QUALITY', 'WARN', 'WARN', 'ALARM']);
+    expect(anomalySeqs).toEqual([9]);
+    expect(quality.map((e) => [e.state, e.kind, e.sensor, e.detail, e.ts])).toEqual([
+      ['raised', 'seq_gap', undefined, '3 snapshot(s) missing before seq 5', 1005],
+      ['cleared', 'seq_gap', undefined, '3 snapshot(s) missing before seq 5', 1007],
+    ]);
+  });
+
+  it('shows a live clock running ahead as DATA_QUALITY, never ALARM; replays are not checked against arrival', async () => {
+    bus.emit('meta', { meta: { line: 'l1', station: 'e2', type: 'etch', name: 'e2', order: 1, sensors: [{ name: 'p', unit: '', min: 0, max: 9 }] } });
+    const now = Date.now();
+    for (let seq = 0; seq < 4; seq++) {
+      bus.emit('telemetry', { line: 'l1', station: 'e1', telemetry: { ts: now + 8000 + seq, seq, values: { p: 5 + seq / 10, q: 0 } }, receivedAt: now + seq });
+      bus.emit('telemetry', { line: 'l1', station: 'e2', telemetry: { ts: now + 8000 + seq, seq, values: { p: 0, q: 0 }, replay: true }, receivedAt: now + seq });
+    }
+    await drain();
+    expect(healths('e1')).toEqual(Array(4).fill('DATA_QUALITY'));
+    expect(anomalies).toBe(0);
+    expect(quality.map((e) => [e.station, e.state, e.kind, e.detail])).toEqual([['e1', 'raised', 'clock_skew', 'ts 8000 ms ahead of arrival']]);
+    expect(last('e1')?.quality?.map((i) => i.kind)).toEqual(['clock_skew']);
+    expect(healths('e2')).toEqual(['OK', 'OK', 'OK', 'OK']);
+    expect(last('e2')).toMatchObject({ replay: true });
+    expect(last('e2')?.quality).toBeUndefined();
+  });
+
+  it('does not alarm in PM nor while warming up after it, then alarms as usual', async () => {
+    setState('SCHEDULED_DOWN');
+    for (let seq = 0; seq < 4; seq++) send('e1', seq, { p: 5 + seq / 10, q: 0 });
+    await drain();
+    expect(healths()).toEqual(['WARN', 'WARN', 'WARN', 'WARN']);
+    setState('PRODUCTIVE');
+    // WARMUP_MS = 5 of reading time: ts 1004..1008 are not judged. The health stays what it was.
+    for (let seq = 4; seq < 9; seq++) send('e1', seq, { p: 5 + seq / 10, q: 0 });
+    await drain();
+    expect(healths().slice(4)).toEqual(['WARN', 'WARN', 'WARN', 'WARN', 'WARN']);
+    expect(anomalies).toBe(0);
+    expect(metrics.stats.unjudged).toBe(5);
+    expect(await metrics.registry.getSingleMetricAsString('linewatch_unjudged_readings_total')).toContain('reason="warmup"} 5');
+    // Judged again from ts 1009, counting afresh: the PM's anomalous samples do not carry over.
+    for (let seq = 9; seq < 12; seq++) send('e1', seq, { p: 5 + seq / 10, q: 0 });
+    await drain();
+    expect(healths().slice(9)).toEqual(['WARN', 'WARN', 'ALARM']);
+    expect(anomalySeqs).toEqual([11]);
+  });
+
+  it('judges a tool back from STANDBY at once: it idles there between wafers', async () => {
+    setState('STANDBY');
+    send('e1', 0, normal(0));
+    setState('PRODUCTIVE');
+    for (let seq = 1; seq < 4; seq++) send('e1', seq, { p: 5 + seq / 10, q: 0 });
+    await drain();
+    expect(healths()).toEqual(['OK', 'WARN', 'WARN', 'ALARM']);
+    expect(anomalySeqs).toEqual([3]);
+    expect(metrics.stats.unjudged).toBe(0);
   });
 });
 
@@ -252,7 +378,8 @@ describe('StationTracker with context models', () => {
     ]);
     expect(statuses.map((s) => [s.ts, s.health, s.modelVersion])).toEqual([
       [1000, 'OK', 'etch#R1/slow'], [1001, 'OK', 'etch#R1/fast'], [1002, 'OK', 'etch#idle'], [1003, 'DATA_QUALITY', 'etch#fallback'],
-      [1004, 'OK', 'etch#idle'], [1005, 'OK', 'etch#R1/slow'], [1006, 'OK', 'etch#R1/fast'],
+      // Scored again at once; DATA_QUALITY until the missing sensor has been back for QUALITY_CLEAR_AFTER snapshots.
+      [1004, 'DATA_QUALITY', 'etch#idle'], [1005, 'DATA_QUALITY', 'etch#R1/slow'], [1006, 'DATA_QUALITY', 'etch#R1/fast'],
     ]);
   });
 });

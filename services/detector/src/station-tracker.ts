@@ -1,11 +1,22 @@
-import type { Contributor, Health, StateMessage, StationMeta, StationStatus, Telemetry } from '@linewatch/protocol';
+import type { Contributor, DataQualityIssue, EquipmentState, Health, StateMessage, StationMeta, StationStatus, Telemetry, WaferVerdictSummary } from '@linewatch/protocol';
 import type { Logger } from 'pino';
 import { decide, finiteOrNull, INITIAL_DECISION, type DecisionState } from './decision.js';
 import type { DetectorEvents, EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
 import { NOT_LOADED, type ModelRegistry, type ResolvedModel } from './model-registry.js';
 import type { ScoredRow } from './model/types.js';
+import { DataQualityMonitor, DEFAULT_QUALITY_RULES, type DataQualityRules, type QualityChange } from './quality/data-quality.js';
 import type { Scorer } from './scorer.js';
+
+/** Default warm-up after a tool comes back to PRODUCTIVE from down, PM or engineering (ms of reading time). */
+export const DEFAULT_WARMUP_MS = 30_000;
+
+/**
+ * States after which a tool's first PRODUCTIVE readings are not judged: someone opened, fixed, cleaned or
+ * experimented on it, and the chamber has to settle. STANDBY is not among them: the tool idles there
+ * between wafers, and warming up after each would leave the start of every wafer unwatched.
+ */
+const WARMUP_AFTER: ReadonlySet<EquipmentState> = new Set(['SCHEDULED_DOWN', 'UNSCHEDULED_DOWN', 'ENGINEERING', 'NON_SCHEDULED']);
 
 type Overlay = 'OFFLINE' | 'DATA_QUALITY' | 'UNMODELLED';
 
@@ -18,6 +29,13 @@ interface StationState {
   lastTs: number | undefined;
   /** Wall clock of the latest telemetry; replays shift `ts`, so OFFLINE uses arrival time. */
   lastSeen: number;
+  quality: DataQualityMonitor;
+  /** Active data-quality issues as of the latest applied outcome: what the status shows. */
+  issues: readonly DataQualityIssue[];
+  /** The tool has been down, in PM or engineering since it last produced: its next PRODUCTIVE snapshot starts a warm-up. */
+  warmupPending: boolean;
+  /** Reading ts until which a PRODUCTIVE snapshot is not judged. */
+  warmupUntil: number;
   decision: DecisionState;
   overlay: Overlay | null;
   health: Health | undefined;
@@ -27,6 +45,8 @@ interface StationState {
   threshold: number | null;
   modelVersion: string | null;
   contributors: Contributor[];
+  /** The latest wafer-level verdict, shown on the status beside the sample-wise health. */
+  lastWafer: WaferVerdictSummary | undefined;
   replay: boolean | undefined;
   /** Routes one station's snapshots in arrival order while its model may still be loading. */
   chain: Promise<void>;
@@ -44,6 +64,15 @@ interface Arrival {
   receivedAt: number;
   type: string | undefined;
   equipmentState: StateMessage['state'] | undefined;
+  /** Sequence numbers skipped right before it. */
+  missedSeq: number;
+  /** The first snapshot back in PRODUCTIVE after down or PM: the decision's counters restart from it. */
+  resumed: boolean;
+  warmingUp: boolean;
+  /** Set when routed: what its data-quality check raised or cleared, the issues active after it, and DataQualityMonitor.suspect. */
+  quality: readonly QualityChange[];
+  issues: readonly DataQualityIssue[];
+  suspect: boolean;
 }
 
 interface Outcome {
@@ -61,6 +90,14 @@ export interface TrackerDeps {
   alarmAfter: number;
   clearAfter: number;
   offlineAfterMs: number;
+  /** One snapshot beyond threshold × this alarms at once; 0 or unset = off (decision.ts `alarmFactor`). */
+  alarmFactor?: number;
+  /** Count SPC run-rule hits as anomalous (decision.ts `spcAlarm`). */
+  spcAlarm?: boolean;
+  /** Data-quality checks (default DEFAULT_QUALITY_RULES). */
+  quality?: DataQualityRules;
+  /** Reading time (ms) after a tool's return to PRODUCTIVE from down or PM during which it is not judged (default DEFAULT_WARMUP_MS). */
+  warmupMs?: number;
   now?: () => number;
   /**
    * Check for silent stations on a wall-clock timer (default true). A backtest turns it off and calls
@@ -69,7 +106,11 @@ export interface TrackerDeps {
   offlineTimer?: boolean;
 }
 
-/** Per-station state: sequence checks, meta and equipment state, health and its overlays, OFFLINE timer. */
+/**
+ * Per-station state: sequence checks, data quality, meta and equipment state, health and its overlays, OFFLINE
+ * timer. A snapshot is always stored and, with a model, scored; it is judged (fed to the health decision) only
+ * when its data is trustworthy and its tool is not warming up, so neither can raise a process ALARM.
+ */
 export class StationTracker {
   private readonly stations = new Map<string, StationState>();
   private offlineTimer: NodeJS.Timeout | undefined;
@@ -83,10 +124,19 @@ export class StationTracker {
     const { bus } = this.deps;
     bus.on('telemetry', (e) => this.onTelemetry(e));
     bus.on('meta', ({ meta }) => {
-      this.get(meta.line, meta.station).meta = meta;
+      const s = this.get(meta.line, meta.station);
+      s.meta = meta;
+      s.quality.setMeta(meta);
+    });
+    bus.on('wafer', ({ verdict: v }) => {
+      const s = this.get(v.line, v.station);
+      s.lastWafer = { wafer: v.wafer, step: v.step, end: v.end, verdict: v.verdict, score: v.score, threshold: v.threshold };
+      if (s.health !== undefined) bus.emit('status', { status: this.status(s), healthChanged: false });
     });
     bus.on('state', ({ line, station, state }) => {
-      this.get(line, station).equipment = state;
+      const s = this.get(line, station);
+      if (WARMUP_AFTER.has(state.state)) s.warmupPending = true;
+      s.equipment = state;
     });
     if (this.deps.offlineTimer === false) return;
     const every = Math.max(50, Math.min(1000, Math.floor(this.deps.offlineAfterMs / 4)));
@@ -119,8 +169,9 @@ export class StationTracker {
     if (!s) {
       s = {
         line, station, meta: undefined, equipment: undefined, lastSeq: undefined, lastTs: undefined, lastSeen: this.now(),
+        quality: new DataQualityMonitor(this.deps.quality ?? DEFAULT_QUALITY_RULES), issues: [], warmupPending: false, warmupUntil: 0,
         decision: INITIAL_DECISION, overlay: null, health: undefined, since: 0, ts: 0, score: null, threshold: null,
-        modelVersion: null, contributors: [], replay: undefined, chain: Promise.resolve(), waiting: 0, outcomes: [],
+        modelVersion: null, contributors: [], lastWafer: undefined, replay: undefined, chain: Promise.resolve(), waiting: 0, outcomes: [],
       };
       this.stations.set(key, s);
       this.deps.metrics.stations.set(this.stations.size);
@@ -135,9 +186,20 @@ export class StationTracker {
     this.deps.bus.emit('reading', {
       point: { line, station, ts: t.ts, seq: t.seq, values: t.values, context: t.context, replay: t.replay },
     });
-    if (!this.advanceSeq(s, t)) return;
+    const missedSeq = this.advanceSeq(s, t);
+    if (missedSeq === null) return;
     if (s.overlay === 'OFFLINE') s.overlay = null;
-    const arrival: Arrival = { receivedAt, type: s.meta?.type, equipmentState: s.equipment?.state };
+    const equipmentState = s.equipment?.state;
+    const resumed = equipmentState === 'PRODUCTIVE' && s.warmupPending;
+    if (resumed) {
+      s.warmupPending = false;
+      s.warmupUntil = t.ts + (this.deps.warmupMs ?? DEFAULT_WARMUP_MS);
+      this.logger.info({ line, station, ts: t.ts, until: s.warmupUntil }, 'tool back in production: warming up, not judged until then');
+    }
+    const arrival: Arrival = {
+      receivedAt, type: s.meta?.type, equipmentState, missedSeq, resumed,
+      warmingUp: equipmentState === 'PRODUCTIVE' && t.ts < s.warmupUntil, quality: [], issues: [], suspect: false,
+    };
     // The common case, models loaded and nothing queued: route now, without a promise per snapshot.
     if (s.waiting === 0) {
       const loaded = this.deps.registry.resolveLoaded(station, arrival.type, t.context);
@@ -168,14 +230,17 @@ export class StationTracker {
     this.logger.error({ err, line: s.line, station: s.station }, 'routing a snapshot failed; stored unscored');
   }
 
-  /** Returns false for a duplicate or late snapshot: stored, but not fed to the decision a second time. */
-  private advanceSeq(s: StationState, t: Telemetry): boolean {
+  /**
+   * Returns how many seq were skipped before this snapshot, or null for a duplicate or late one: stored, but not
+   * fed to the decision a second time.
+   */
+  private advanceSeq(s: StationState, t: Telemetry): number | null {
     const { metrics } = this.deps;
     const last = s.lastSeq;
     if (last === undefined || t.seq === last + 1) {
       s.lastSeq = t.seq;
       s.lastTs = t.ts;
-      return true;
+      return 0;
     }
     if (t.seq > last + 1) {
       metrics.seq.inc({ kind: 'gap' });
@@ -183,14 +248,14 @@ export class StationTracker {
       metrics.stats.gaps++;
       s.lastSeq = t.seq;
       s.lastTs = t.ts;
-      return true;
+      return t.seq - last - 1;
     }
     if (t.seq < last && s.lastTs !== undefined && t.ts > s.lastTs) {
       // A lower seq with a newer ts: the publisher restarted its counter.
       metrics.seq.inc({ kind: 'reset' });
       s.lastSeq = t.seq;
       s.lastTs = t.ts;
-      return true;
+      return 0;
     }
     if (t.seq === last) {
       metrics.seq.inc({ kind: 'duplicate' });
@@ -200,15 +265,23 @@ export class StationTracker {
       metrics.stats.outOfOrder++;
     }
     metrics.unscored.inc({ reason: 'duplicate_or_late' });
-    return false;
+    return null;
   }
 
-  /** Hands a snapshot to its model's scoring queue, or settles it unscored when it has no model or lacks sensors. */
+  /**
+   * Checks a snapshot's data quality (here: in arrival order, and with the model that will score it), then hands
+   * it to its model's scoring queue, or settles it unscored when it has no model or lacks sensors.
+   */
   private routeTo(s: StationState, t: Telemetry, arrival: Arrival, resolved: ResolvedModel | undefined): void {
+    arrival.quality = s.quality.check({
+      ts: t.ts, seq: t.seq, values: t.values, replay: t.replay, receivedAt: arrival.receivedAt, missedSeq: arrival.missedSeq, model: resolved?.model.meta,
+    });
+    arrival.issues = s.quality.issues;
+    arrival.suspect = s.quality.suspect;
     if (!resolved) {
       this.deps.metrics.unscored.inc({ reason: 'unmodelled' });
       this.deps.metrics.stats.unmodelled++;
-      this.settle(s, () => this.setUnscored(s, t, 'UNMODELLED', null));
+      this.settle(s, () => this.setUnscored(s, t, arrival, 'UNMODELLED', null));
       return;
     }
     const { features } = resolved.model.meta;
@@ -218,7 +291,7 @@ export class StationTracker {
       if (v === undefined) {
         this.deps.metrics.unscored.inc({ reason: 'missing_features' });
         this.deps.metrics.stats.dataQuality++;
-        this.settle(s, () => this.setUnscored(s, t, 'DATA_QUALITY', resolved));
+        this.settle(s, () => this.setUnscored(s, t, arrival, 'DATA_QUALITY', resolved));
         return;
       }
       row[i] = v;
@@ -252,7 +325,26 @@ export class StationTracker {
     }
   }
 
-  private setUnscored(s: StationState, t: Telemetry, overlay: Overlay, resolved: ResolvedModel | null): void {
+  /** Applies what a snapshot changed before its score: its data-quality issues, and the restart after down or PM. */
+  private applyArrival(s: StationState, t: Telemetry, arrival: Arrival): void {
+    const { bus, metrics } = this.deps;
+    for (const { state, issue } of arrival.quality) {
+      if (state === 'raised') {
+        metrics.qualityIssues.inc({ kind: issue.kind });
+        metrics.qualityActive.inc();
+        metrics.stats.qualityIssues++;
+      } else {
+        metrics.qualityActive.dec();
+      }
+      bus.emit('quality', { event: { ...issue, line: s.line, station: s.station, ts: t.ts, state, ...(t.replay !== undefined ? { replay: t.replay } : {}) } });
+    }
+    s.issues = arrival.issues;
+    // What the tool did before it went down says nothing about it now: it must earn WARN and ALARM afresh.
+    if (arrival.resumed) s.decision = { ...s.decision, consecutiveAnomalous: 0, consecutiveNormal: 0 };
+  }
+
+  private setUnscored(s: StationState, t: Telemetry, arrival: Arrival, overlay: Overlay, resolved: ResolvedModel | null): void {
+    this.applyArrival(s, t, arrival);
     s.overlay = overlay;
     s.score = null;
     s.contributors = [];
@@ -263,40 +355,57 @@ export class StationTracker {
 
   private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error, arrival: Arrival): void {
     const { receivedAt } = arrival;
+    this.applyArrival(s, t, arrival);
     if (result instanceof Error) return;
     const decidedAt = this.now();
     this.deps.metrics.decisionSeconds.observe((decidedAt - receivedAt) / 1000);
     // Replays carry original or shifted timestamps: their age says nothing about this pipeline.
     if (!t.replay) this.deps.metrics.readingAgeSeconds.observe(Math.max(0, decidedAt - t.ts) / 1000);
     const meta = resolved.model.meta;
+    const suppressed = arrival.issues.length > 0 ? 'data_quality' : arrival.warmingUp ? 'warmup' : undefined;
+    // A suppressed snapshot still goes through decide() for what `anomalous` means, as a state that cannot alarm
+    // (decide suppresses outside PRODUCTIVE); its verdict is then dropped: health stays, counters restart.
     const d = decide(
       s.decision,
       {
         line: s.line, station: s.station, ts: t.ts, seq: t.seq, values: t.values, context: t.context, replay: t.replay,
-        row: result, model: meta, equipmentState: arrival.equipmentState,
+        row: result, model: meta, equipmentState: suppressed ? 'ENGINEERING' : arrival.equipmentState,
       },
-      { warnAfter: this.deps.warnAfter, alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter },
+      {
+        warnAfter: this.deps.warnAfter, alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter,
+        ...(this.deps.alarmFactor ? { alarmFactor: this.deps.alarmFactor } : {}), spcAlarm: this.deps.spcAlarm === true,
+      },
     );
-    s.decision = d.state;
+    // An anomalous snapshot while a sensor may be freezing neither counts nor breaks a run: it waits for the verdict.
+    const unjudged = suppressed ?? (arrival.suspect && d.anomalous ? 'suspect' : undefined);
+    if (unjudged) {
+      this.deps.metrics.unjudged.inc({ reason: unjudged });
+      this.deps.metrics.stats.unjudged++;
+      if (suppressed) s.decision = { ...s.decision, consecutiveAnomalous: 0, consecutiveNormal: 0 };
+    } else {
+      s.decision = d.state;
+      // Status shows the contributors of the latest anomalous snapshot while the station is not OK.
+      if (d.state.health === 'OK') s.contributors = [];
+      else if (d.contributors.length > 0) s.contributors = d.contributors;
+    }
     if (s.overlay !== 'OFFLINE') s.overlay = null;
     s.score = result.score;
     s.threshold = meta.threshold;
     s.modelVersion = meta.version;
-    // Status shows the contributors of the latest anomalous snapshot while the station is not OK.
-    if (d.state.health === 'OK') s.contributors = [];
-    else if (d.contributors.length > 0) s.contributors = d.contributors;
     this.deps.bus.emit('score', {
       point: {
         line: s.line, station: s.station, ts: t.ts, seq: t.seq, score: result.score, threshold: meta.threshold, t2: finiteOrNull(result.t2),
-        spe: finiteOrNull(result.spe), anomalous: d.anomalous, health: d.state.health, modelVersion: meta.version, replay: t.replay,
+        spe: finiteOrNull(result.spe), anomalous: d.anomalous, health: s.issues.length > 0 ? 'DATA_QUALITY' : s.decision.health,
+        modelVersion: meta.version, replay: t.replay,
       },
     });
-    if (d.anomaly) this.deps.bus.emit('anomaly', { anomaly: d.anomaly });
+    if (d.anomaly && !unjudged) this.deps.bus.emit('anomaly', { anomaly: d.anomaly });
     this.publish(s, t.ts, t.replay);
   }
 
   private publish(s: StationState, ts: number, replay: boolean | undefined): void {
-    const health = s.overlay ?? s.decision.health;
+    // OFFLINE says more than anything the last snapshot showed; untrustworthy data more than the model's verdict.
+    const health = s.overlay === 'OFFLINE' ? 'OFFLINE' : s.issues.length > 0 ? 'DATA_QUALITY' : (s.overlay ?? s.decision.health);
     const healthChanged = health !== s.health;
     if (healthChanged) {
       s.health = health;
@@ -331,7 +440,10 @@ export class StationTracker {
       score: s.score,
       threshold: s.threshold,
       modelVersion: s.modelVersion,
-      contributors: s.health === 'OK' ? [] : s.contributors,
+      // A data-quality issue is no process deviation: the contributors of an earlier one would mislead.
+      contributors: s.health === 'OK' || s.health === 'DATA_QUALITY' ? [] : s.contributors,
+      ...(s.issues.length > 0 ? { quality: [...s.issues] } : {}),
+      ...(s.lastWafer ? { lastWafer: s.lastWafer } : {}),
       ...(s.replay !== undefined ? { replay: s.replay } : {}),
     };
   }
