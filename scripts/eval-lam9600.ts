@@ -12,7 +12,7 @@ import { evaluateLam9600 } from '../services/detector/src/wafer/lam9600.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { out: { type: 'string' }, stats: { type: 'string' }, baseline: { type: 'string' }, folds: { type: 'string' }, quantile: { type: 'string' } },
+  options: { out: { type: 'string' }, stats: { type: 'string' }, baseline: { type: 'string' }, folds: { type: 'string' }, quantile: { type: 'string' }, rate: { type: 'string' } },
 });
 const dataDir = positionals[0] ?? lam9600Dir();
 if (!dataDir) throw new Error('LAM 9600 data not found: pass its folder (../shared/data/lam9600)');
@@ -23,6 +23,7 @@ try {
     ...(values.baseline ? { baselineWafers: Number(values.baseline) } : {}),
     ...(values.folds ? { folds: Number(values.folds) } : {}),
     ...(values.quantile ? { quantile: Number(values.quantile) } : {}),
+    ...(values.rate ? { waferFalseAlarmRate: Number(values.rate) } : {}),
   });
   for (const v of result.verdicts.filter((x) => !x.normal || x.flagged)) {
     const top = v.steps.reduce((a, b) => (b.score > a.score ? b : a), v.steps[0]!);

@@ -54,7 +54,10 @@ async function main(): Promise<void> {
     model: args.model ?? (relative(process.cwd(), config.modelsDir) || '.'),
     trainRows: args.trainRows,
     ...(args.minContextRows !== undefined ? { fit: { minContextRows: args.minContextRows } } : {}),
-    rules: { warnAfter: config.warnAfter, alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs },
+    rules: {
+      warnAfter: config.warnAfter, alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs,
+      alarmFactor: config.alarmFactor, spcAlarm: config.spcAlarm, quality: config.quality, warmupMs: config.warmupMs,
+    },
     graceMs: args.grace * 1000,
     shiftHours: args.shiftHours,
     logger,

@@ -15,7 +15,7 @@ function station(name: string, flags: string, labels: string, trainedUntil: numb
     score: [...flags].map((c) => (c === '.' ? 0.5 : 3)), threshold: ts.map(() => 1),
     anomalous: [...flags].map((c) => c !== '.'), health: [...flags].map((c): Health => (c === 'A' ? 'ALARM' : c === 'a' ? 'WARN' : 'OK')),
     label: [...labels].map((c) => (c === '1' ? 1 : c === '0' ? 0 : null)),
-    received: n, lastTs: (n - 1) * 1000, overlays: [], states: [], unscored: 0, trainedUntil,
+    received: n, lastTs: (n - 1) * 1000, overlays: [], states: [], transitions: [], wafers: [], unscored: 0, trainedUntil,
   };
 }
 

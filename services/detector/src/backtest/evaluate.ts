@@ -17,8 +17,26 @@ export interface PointMetrics {
   mar: number | null;
 }
 
-/** One ALARM episode: consecutive snapshots of a station in ALARM. */
+/**
+ * How a fault type is meant to show. Process faults as a process alarm: the sample-wise ALARM or a faulty wafer
+ * verdict. A sensor that sticks or drops out is a data-quality problem, not a process one: DATA_QUALITY. A tool
+ * that goes down says so itself (its equipment state) or falls silent (OFFLINE).
+ */
+export type DetectionClass = 'process' | 'data_quality' | 'tool_down';
+
+const DATA_QUALITY_FAULTS: ReadonlySet<string> = new Set(['stuck', 'dropout']);
+
+export function detectionClass(fault: string): DetectionClass {
+  if (fault === 'tool_down') return 'tool_down';
+  return DATA_QUALITY_FAULTS.has(fault) ? 'data_quality' : 'process';
+}
+
+/** What an episode was: a sample-wise ALARM, a run of faulty wafer verdicts of one step, DATA_QUALITY or OFFLINE. */
+export type EpisodeKind = 'ALARM' | 'WAFER' | 'DATA_QUALITY' | 'OFFLINE';
+
+/** One episode an operator would be alerted to: consecutive snapshots in ALARM, DATA_QUALITY or OFFLINE, or faulty wafers. */
 export interface Episode {
+  kind: EpisodeKind;
   /** The id of the anomaly event that opened it, `{line}/{station}/{ts}`: deterministic. */
   id: string;
   run: string;
@@ -35,6 +53,8 @@ export interface Episode {
 
 export interface WindowResult extends FaultWindow {
   detected: boolean;
+  /** What showed it first: ALARM, WAFER (a faulty wafer verdict), DATA_QUALITY, OFFLINE or the equipment state. */
+  detectedBy: string | null;
   /** ts of the first ALARM snapshot of the station inside the window (plus grace). */
   detectedAt: number | null;
   timeToDetectMs: number | null;
@@ -150,7 +170,7 @@ function episodesOf(run: RunTrace, t: StationTrace, windows: FaultWindow[], grac
       const score = t.score[i] as number;
       if (!open) {
         const window = windows.find((w) => ts >= w.start && ts <= w.end + graceMs);
-        open = { id: `${t.line}/${t.station}/${ts}`, run: run.run, line: t.line, station: t.station, start: ts, end: ts, samples: 0, peakScore: score, window: window?.id ?? null };
+        open = { kind: 'ALARM', id: `${t.line}/${t.station}/${ts}`, run: run.run, line: t.line, station: t.station, start: ts, end: ts, samples: 0, peakScore: score, window: window?.id ?? null };
       }
       open.end = ts;
       open.samples++;
@@ -163,26 +183,88 @@ function episodesOf(run: RunTrace, t: StationTrace, windows: FaultWindow[], grac
   return out;
 }
 
-function windowResult(w: FaultWindow, t: StationTrace | undefined, graceMs: number): WindowResult {
-  let detectedAt: number | null = null;
-  if (t) {
+/** DATA_QUALITY and OFFLINE episodes from the station's health changes, after the training rows. */
+function overlayEpisodes(run: RunTrace, t: StationTrace, windows: FaultWindow[], graceMs: number): Episode[] {
+  const out: Episode[] = [];
+  const from = t.trainedUntil ?? Number.NEGATIVE_INFINITY;
+  t.transitions.forEach((tr, i) => {
+    if (tr.ts <= from || (tr.health !== 'DATA_QUALITY' && tr.health !== 'OFFLINE')) return;
+    const end = t.transitions[i + 1]?.ts ?? t.lastTs;
+    const window = windows.find((w) => tr.ts >= w.start && tr.ts <= w.end + graceMs);
+    out.push({ kind: tr.health, id: `${t.line}/${t.station}/${tr.health.toLowerCase()}/${tr.ts}`, run: run.run, line: t.line, station: t.station, start: tr.ts, end, samples: 0, peakScore: 0, window: window?.id ?? null });
+  });
+  return out;
+}
+
+/** Runs of faulty wafer verdicts of one step (one alert each until the step's next good wafer). */
+function waferEpisodes(run: RunTrace, t: StationTrace, windows: FaultWindow[], graceMs: number): Episode[] {
+  const out: Episode[] = [];
+  const open = new Map<string, Episode>();
+  const from = t.trainedUntil ?? Number.NEGATIVE_INFINITY;
+  for (const v of t.wafers) {
+    if (v.start <= from || v.verdict === 'baselining') continue;
+    const current = open.get(v.step);
+    if (v.verdict === 'ok') {
+      if (current) out.push(current);
+      open.delete(v.step);
+      continue;
+    }
+    if (current) {
+      current.end = v.ts;
+      current.samples++;
+      current.peakScore = Math.max(current.peakScore, v.score);
+      continue;
+    }
+    const window = windows.find((w) => v.start <= w.end + graceMs && v.ts >= w.start);
+    open.set(v.step, { kind: 'WAFER', id: `${t.line}/${t.station}/wafer/${v.wafer}/${v.step}/${v.start}`, run: run.run, line: t.line, station: t.station, start: v.ts, end: v.ts, samples: 1, peakScore: v.score, window: window?.id ?? null });
+  }
+  out.push(...open.values());
+  return out;
+}
+
+/** The first time the station showed this window's fault the way its class should show, and how. */
+function firstDetection(w: FaultWindow, t: StationTrace, graceMs: number): { at: number; by: string } | null {
+  const until = w.end + graceMs;
+  const found: { at: number; by: string }[] = [];
+  const cls = detectionClass(w.fault);
+  if (cls === 'process') {
     for (let i = firstScored(t); i < t.ts.length; i++) {
       const ts = t.ts[i] as number;
-      if (ts > w.end + graceMs) break;
+      if (ts > until) break;
       if (ts >= w.start && t.health[i] === 'ALARM') {
-        detectedAt = ts;
+        found.push({ at: ts, by: 'ALARM' });
         break;
       }
     }
+    // A wafer verdict comes at the end of its step; it detects the window when the step overlapped it.
+    const wafer = t.wafers.find((v) => v.verdict === 'fault' && v.ts >= w.start && v.start <= w.end && v.ts <= until);
+    if (wafer) found.push({ at: wafer.ts, by: 'WAFER' });
+  } else {
+    const health = cls === 'data_quality' ? 'DATA_QUALITY' : 'OFFLINE';
+    const tr = t.transitions.find((x) => x.health === health && x.ts >= w.start && x.ts <= until);
+    if (tr) found.push({ at: tr.ts, by: health });
+    if (cls === 'tool_down') {
+      const down = t.states.find((s) => (s.state === 'UNSCHEDULED_DOWN' || s.state === 'SCHEDULED_DOWN') && s.since >= w.start && s.since <= until);
+      if (down) found.push({ at: down.since, by: down.state });
+    }
   }
+  return found.sort((a, b) => a.at - b.at)[0] ?? null;
+}
+
+function windowResult(w: FaultWindow, t: StationTrace | undefined, graceMs: number): WindowResult {
+  const first = t ? firstDetection(w, t, graceMs) : null;
   const shown = new Set<string>();
   for (const o of t?.overlays ?? []) if (o.ts >= w.start && o.ts <= w.end) shown.add(o.health);
+  for (const tr of t?.transitions ?? []) if (tr.ts >= w.start && tr.ts <= w.end && tr.health !== 'OK' && tr.health !== 'WARN' && tr.health !== 'ALARM') shown.add(tr.health);
   const states = t?.states ?? [];
   states.forEach((s, i) => {
     const until = states[i + 1]?.since ?? Number.POSITIVE_INFINITY;
     if (s.state !== 'PRODUCTIVE' && s.since <= w.end && until > w.start) shown.add(s.state);
   });
-  return { ...w, detected: detectedAt !== null, detectedAt, timeToDetectMs: detectedAt === null ? null : detectedAt - w.start, shown: [...shown].sort() };
+  return {
+    ...w, detected: first !== null, detectedBy: first?.by ?? null, detectedAt: first?.at ?? null,
+    timeToDetectMs: first === null ? null : first.at - w.start, shown: [...shown].sort(),
+  };
 }
 
 /** Time a station was scored in a run (first to last scored snapshot after training, plus one sample). */
@@ -243,7 +325,7 @@ export function evaluate(runs: RunTrace[], opts: EvaluateOptions): Evaluation {
         runEnd = Math.max(runEnd, (t.ts[from] as number) + span);
       }
       const own = run.windows.filter((w) => w.line === t.line && w.station === t.station);
-      episodes.push(...episodesOf(run, t, own, opts.graceMs));
+      episodes.push(...episodesOf(run, t, own, opts.graceMs), ...overlayEpisodes(run, t, own, opts.graceMs), ...waferEpisodes(run, t, own, opts.graceMs));
     }
     if (runEnd > runStart) lineHours += (runEnd - runStart) / HOUR_MS;
     for (const w of run.windows) {

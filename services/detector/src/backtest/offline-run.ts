@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { readEntries, readHeader, type RecordingEntry } from '@linewatch/recording';
 import type { ScorePoint } from '@linewatch/store';
 import type { Logger } from 'pino';
@@ -7,14 +9,22 @@ import { ModelRegistry } from '../model-registry.js';
 import type { StationModel } from '../model/types.js';
 import { Scorer } from '../scorer.js';
 import { StationTracker } from '../station-tracker.js';
+import { BaselineStore } from '../wafer/baselines.js';
+import { WaferMonitor } from '../wafer/wafer-monitor.js';
+import { WAFER_MODELS_DIR } from '../wafer/wafer-train.js';
 import { faultWindows, TruthCollector, type PointLabels } from './labels.js';
 import type { RunTrace, StationTrace } from './trace.js';
 
+/** The live detector's decision settings (its env keys), so a backtest judges exactly as it does. */
 export interface DetectorRules {
   warnAfter: number;
   alarmAfter: number;
   clearAfter: number;
   offlineAfterMs: number;
+  alarmFactor?: number;
+  spcAlarm?: boolean;
+  quality?: { stuckAfter: number; clearAfter: number; maxClockSkewMs: number };
+  warmupMs?: number;
 }
 
 export interface OfflineRunOptions {
@@ -28,6 +38,8 @@ export interface OfflineRunOptions {
   trainRows?: number;
   /** Check each entry against the schema (default true). */
   validate?: boolean;
+  /** Wafer-level baselines to judge against (default: none, each wafer model's own). */
+  baselinesDir?: string;
   /** The recording's entries when the caller already holds them (a benchmark); default: read from the file. */
   entries?: AsyncIterable<RecordingEntry> | Iterable<RecordingEntry>;
 }
@@ -52,10 +64,15 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   const logger = opts.logger.child({ module: 'backtest', file });
   const metrics = new DetectorMetrics();
   const bus = new EventBus(logger, metrics);
-  const registry = new ModelRegistry({ modelsDir: opts.modelsDir, loadModel: opts.loadModel, logger });
+  // No reload polling: a file changing mid-run must not change what a backtest measures.
+  const registry = new ModelRegistry({ modelsDir: opts.modelsDir, loadModel: opts.loadModel, logger, reloadIntervalMs: 0 });
   const scorer = new Scorer({ batchMax: opts.batchMax ?? 1024, batchWaitMs: 0, metrics, logger });
   let clock = header.start;
   const tracker = new StationTracker({ bus, registry, scorer, metrics, logger, ...opts.rules, now: () => clock, offlineTimer: false });
+  const waferRegistry = new ModelRegistry({ modelsDir: path.join(opts.modelsDir, WAFER_MODELS_DIR), loadModel: opts.loadModel, logger, reloadIntervalMs: 0 });
+  // A recording carries no re-baseline commands, so nothing is written here; a missing folder means model baselines.
+  const baselines = new BaselineStore(opts.baselinesDir ?? path.join(tmpdir(), `linewatch-backtest-baselines-${process.pid}`));
+  const wafers = new WaferMonitor({ bus, registry: waferRegistry, baselines, metrics, logger });
   const stations = new Map<string, StationTrace>();
   const pointLabels: PointLabels = new Map();
   const truth = new TruthCollector();
@@ -65,7 +82,7 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   const trace = (line: string, station: string): StationTrace => {
     let t = stations.get(key(line, station));
     if (!t) {
-      t = { line, station, type: undefined, ts: [], seq: [], score: [], threshold: [], anomalous: [], health: [], label: [], received: 0, lastTs: 0, overlays: [], states: [], unscored: 0, trainedUntil: null };
+      t = { line, station, type: undefined, ts: [], seq: [], score: [], threshold: [], anomalous: [], health: [], label: [], received: 0, lastTs: 0, overlays: [], states: [], transitions: [], wafers: [], unscored: 0, trainedUntil: null };
       stations.set(key(line, station), t);
     }
     return t;
@@ -80,12 +97,21 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
     t.health.push(p.health);
   };
   tracker.start();
+  wafers.start();
+  bus.on('wafer', ({ verdict: v }) => {
+    trace(v.line, v.station).wafers.push({ ts: v.end, start: v.start, wafer: v.wafer, step: v.step, verdict: v.verdict, score: v.score / v.threshold });
+  });
   bus.on('score', ({ point }) => onScore(point));
-  bus.on('status', ({ status }) => {
-    if (status.health === 'DATA_QUALITY' || status.health === 'OFFLINE' || status.health === 'UNMODELLED') {
-      // OFFLINE is declared on the data clock when the silence is noticed (`since`); the others belong to a snapshot.
-      trace(status.line, status.station).overlays.push({ ts: status.health === 'OFFLINE' ? status.since : status.ts, health: status.health });
-    }
+  bus.on('status', ({ status, healthChanged }) => {
+    if (healthChanged) trace(status.line, status.station).transitions.push({ ts: status.health === 'OFFLINE' ? status.since : status.ts, health: status.health });
+    // Snapshots shown without a score: OFFLINE (declared on the data clock when the silence is noticed, `since`),
+    // and UNMODELLED or DATA_QUALITY with no score (a scored snapshot can show DATA_QUALITY too: it is in the trace).
+    const unscored = status.health === 'OFFLINE' || ((status.health === 'DATA_QUALITY' || status.health === 'UNMODELLED') && status.score === null);
+    const t = trace(status.line, status.station);
+    const ts = status.health === 'OFFLINE' ? status.since : status.ts;
+    const last = t.overlays.at(-1);
+    // A status re-sent for the same snapshot (a wafer verdict refreshes it) is one snapshot, not two.
+    if (unscored && !(last && last.ts === ts && last.health === status.health)) t.overlays.push({ ts, health: status.health });
   });
   bus.on('anomaly', ({ anomaly }) => {
     anomalies.push(anomaly);
@@ -130,10 +156,11 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   const settle = async (): Promise<void> => {
     await tracker.routed();
     await scorer.drain();
+    await wafers.settled();
   };
 
   try {
-    await registry.preloadAll();
+    await Promise.all([registry.start(), waferRegistry.start()]);
     // Entries are fed a chunk at a time in one synchronous burst: fed as the file is read, the scorer would
     // flush between two reads and score a handful of rows per onnxruntime call.
     let chunk: RecordingEntry[] = [];
@@ -149,8 +176,10 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
     await feedChunk();
   } finally {
     await tracker.stop();
+    await wafers.stop();
     await scorer.stop();
     await registry.stop();
+    await waferRegistry.stop();
   }
 
   const run = header.run ?? file.replace(/^.*[\\/]/, '').replace(/\.jsonl\.gz$/, '');

@@ -1,4 +1,4 @@
-import type { Anomaly, EquipmentState, FaultType, Health } from '@linewatch/protocol';
+import type { Anomaly, EquipmentState, FaultType, Health, WaferVerdict } from '@linewatch/protocol';
 import type { RecordingHeader } from '@linewatch/recording';
 
 /** Ground truth of one station: a fault window from the simulator's truth topic or a run of labelled rows. */
@@ -36,6 +36,10 @@ export interface StationTrace {
   overlays: { ts: number; health: Health }[];
   /** Equipment state changes, in order. */
   states: { since: number; state: EquipmentState }[];
+  /** Every change of the health the station showed (status), in order: DATA_QUALITY and OFFLINE episodes come from here. */
+  transitions: { ts: number; health: Health }[];
+  /** Wafer-level verdicts, in order (`ts` is the end of the step, when the verdict is given). */
+  wafers: { ts: number; start: number; wafer: string; step: string; verdict: WaferVerdict['verdict']; score: number }[];
   /** Snapshots the detector left unscored (no model, missing sensors, duplicate or late). */
   unscored: number;
   /** Snapshots up to this ts trained the model and are left out of every metric; null when none did. */

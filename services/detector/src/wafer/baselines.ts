@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -31,7 +32,8 @@ const RECHECK_MS = 5_000;
 
 interface Cached {
   byContext: Map<string, Baseline>;
-  mtimeMs: number;
+  /** mtime and size of the file as read (`missing` when there is none): a rewrite changes one or the other. */
+  signature: string;
   checkedAt: number;
 }
 
@@ -65,9 +67,11 @@ export class BaselineStore {
     const body: BaselineFile = { line, station, baselines: [...entry.byContext.values()].sort((a, b) => contextKey(a.context).localeCompare(contextKey(b.context))) };
     const target = this.file(line, station);
     await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(`${target}.tmp`, `${JSON.stringify(body, null, 2)}\n`);
-    await rename(`${target}.tmp`, target);
-    entry.mtimeMs = (await stat(target)).mtimeMs;
+    // A temp name per write: the detector and `npm run baseline` may write one station's file at the same time.
+    const temp = `${target}.${process.pid}.${randomUUID()}.tmp`;
+    await writeFile(temp, `${JSON.stringify(body, null, 2)}\n`);
+    await rename(temp, target);
+    entry.signature = await signature(target);
     return target;
   }
 
@@ -77,13 +81,13 @@ export class BaselineStore {
     const now = this.now();
     if (cached && !force && now - cached.checkedAt < RECHECK_MS) return cached;
     const target = this.file(line, station);
-    const mtimeMs = await stat(target).then((s) => s.mtimeMs, () => -1);
-    if (cached && cached.mtimeMs === mtimeMs) {
+    const sig = await signature(target);
+    if (cached && cached.signature === sig) {
       cached.checkedAt = now;
       return cached;
     }
-    const entry: Cached = { byContext: new Map(), mtimeMs, checkedAt: now };
-    if (mtimeMs >= 0) {
+    const entry: Cached = { byContext: new Map(), signature: sig, checkedAt: now };
+    if (sig !== 'missing') {
       let parsed: BaselineFile;
       try {
         parsed = FileSchema.parse(JSON.parse(await readFile(target, 'utf8')));
@@ -95,6 +99,10 @@ export class BaselineStore {
     this.cache.set(key, entry);
     return entry;
   }
+}
+
+async function signature(file: string): Promise<string> {
+  return stat(file).then((s) => `${s.mtimeMs}:${s.size}`, () => 'missing');
 }
 
 /** The baseline as a vector in a model's indicator order, or the first indicator it lacks. */

@@ -28,6 +28,8 @@ export interface CvOptions {
   stationType: string;
   stats?: readonly SensorStat[];
   quantile?: number;
+  /** Share of normal wafers a recipe may flag (wafer-train.ts). */
+  waferFalseAlarmRate?: number;
   varianceTarget?: number;
 }
 
@@ -134,10 +136,11 @@ export async function crossValidate(wafers: CvWafer[], opts: CvOptions): Promise
   };
 }
 
-function pick(opts: CvOptions): { stats?: readonly SensorStat[]; quantile?: number; varianceTarget?: number } {
+function pick(opts: CvOptions): { stats?: readonly SensorStat[]; quantile?: number; varianceTarget?: number; waferFalseAlarmRate?: number } {
   return {
     ...(opts.stats ? { stats: opts.stats } : {}),
     ...(opts.quantile !== undefined ? { quantile: opts.quantile } : {}),
+    ...(opts.waferFalseAlarmRate !== undefined ? { waferFalseAlarmRate: opts.waferFalseAlarmRate } : {}),
     ...(opts.varianceTarget !== undefined ? { varianceTarget: opts.varianceTarget } : {}),
   };
 }

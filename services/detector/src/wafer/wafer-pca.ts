@@ -1,5 +1,5 @@
 import { Matrix, SVD } from 'ml-matrix';
-import { empiricalQuantile } from '../model/stats.js';
+import { chi2Quantile, empiricalQuantile } from '../model/stats.js';
 import type { PcaModel } from '../model/pca.js';
 
 /**
@@ -41,6 +41,8 @@ interface Basis {
 
 const f32 = Math.fround;
 const STD_FLOOR = 1e-6;
+/** Leave-one-out scores needed above an empirical quantile before it is trusted over the fitted tail. */
+const MIN_TAIL_WAFERS = 10;
 
 function fitBasis(z: Matrix, varianceTarget: number): Basis {
   const n = z.rows;
@@ -119,11 +121,19 @@ export function fitWaferPca(features: readonly string[], rows: WaferRow[], refer
     const basis = fitOn(rows.filter((_, r) => r !== i));
     loo.push(statistics(basis, zOf(basis, row)));
   });
-  const median = (v: number[]): number => empiricalQuantile(v, 0.5);
-  const t2Scale = Math.max(median(loo.map((s) => s.t2)), 1e-9);
-  const speScale = Math.max(median(loo.map((s) => s.spe)), 1e-9);
-  const combined = loo.map((s) => Math.max(s.t2 / t2Scale, s.spe / speScale));
-  const c = empiricalQuantile(combined, quantile);
+  // Each statistic is put on the scale of its own tail: a scaled χ² fitted to its leave-one-out values by moments
+  // (g·χ²_h, g = var/2mean, h = 2mean²/var), at half the allowed rate each. Scaling by medians instead let a
+  // heavy-tailed T² set the limit and left SPE's far out when there are more indicators than wafers. One factor,
+  // measured where the data can say (an empirical quantile with at least 10 wafers above it), corrects the fit
+  // for both; beyond that quantile the fitted χ² extrapolates, which a target of 1 false wafer in 1000 needs.
+  const measurable = Math.min(quantile, 1 - MIN_TAIL_WAFERS / loo.length);
+  const fitT2 = scaledChi2(loo.map((s) => s.t2));
+  const fitSpe = scaledChi2(loo.map((s) => s.spe));
+  const half = (q: number): number => 1 - (1 - q) / 2;
+  const c = empiricalQuantile(loo.map((s) => Math.max(s.t2 / fitT2(half(measurable)), s.spe / fitSpe(half(measurable)))), measurable);
+  const t2Limit = fitT2(half(quantile)) * c;
+  const speLimit = fitSpe(half(quantile)) * c;
+  const combined = loo.map((s) => Math.max(s.t2 / t2Limit, s.spe / speLimit));
 
   const basis = fitOn(rows);
   const kept = keep.map((j) => features[j] as string);
@@ -136,13 +146,23 @@ export function fitWaferPca(features: readonly string[], rows: WaferRow[], refer
     components: basis.k,
     explainedVariance: basis.lambda.slice(0, basis.k).reduce((a, b) => a + b, 0) / basis.lambda.reduce((a, b) => a + b, 0),
     alpha: quantile,
-    t2Limit: f32(t2Scale * c),
-    speLimit: f32(speScale * c),
+    t2Limit: f32(t2Limit),
+    speLimit: f32(speLimit),
     t2LimitTheoretical: Number.NaN,
     speLimitTheoretical: Number.NaN,
     trainingSamples: rows.length,
     holdoutSamples: loo.length,
-    holdout: { t2Theoretical: Number.NaN, speTheoretical: Number.NaN, t2: Number.NaN, spe: Number.NaN, score: combined.filter((v) => v > c).length / combined.length },
+    holdout: { t2Theoretical: Number.NaN, speTheoretical: Number.NaN, t2: Number.NaN, spe: Number.NaN, score: combined.filter((v) => v > 1).length / combined.length },
   };
-  return { model, constant, looScores: combined.map((v) => v / c) };
+  return { model, constant, looScores: combined };
+}
+
+/** The quantile function of g·χ²_h matched to the mean and variance of `values`. */
+function scaledChi2(values: number[]): (p: number) => number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, values.length - 1);
+  if (!(mean > 0) || !(variance > 0)) return () => Math.max(mean, 1e-9);
+  const g = variance / (2 * mean);
+  const h = (2 * mean * mean) / variance;
+  return (p) => g * chi2Quantile(h, p);
 }
