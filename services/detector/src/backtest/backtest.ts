@@ -20,6 +20,8 @@ export interface BacktestOptions {
   rules: DetectorRules;
   graceMs: number;
   shiftHours: number;
+  /** Re-baseline wafer models from the next N wafers after each PM (offline-run.ts). */
+  rebaselineAfterPm?: number;
   batchMax?: number;
   logger: Logger;
   loadModel: (path: string) => Promise<StationModel>;
@@ -103,6 +105,7 @@ export async function backtest(opts: BacktestOptions): Promise<{ report: Backtes
         modelsDir, rules: opts.rules, loadModel: opts.loadModel, logger: opts.logger,
         ...(opts.batchMax !== undefined ? { batchMax: opts.batchMax } : {}),
         ...(opts.trainRows !== undefined ? { trainRows: opts.trainRows } : {}),
+        ...(opts.rebaselineAfterPm ? { rebaselineAfterPm: opts.rebaselineAfterPm } : {}),
       });
       traces.push(trace);
       const telemetry = trace.stations.reduce((n, s) => n + s.received, 0);

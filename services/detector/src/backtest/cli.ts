@@ -1,5 +1,5 @@
 /**
- * `npm run backtest -- FILE|DIR... [--model models] [--train-rows N] [--out backtest-report] [--grace 10]`
+ * `npm run backtest -- FILE|DIR... [--model models] [--train-rows N] [--out backtest-report] [--grace 10] [--rebaseline-after-pm N]`
  * Plays labelled recordings through the detector offline and writes `report.json` and `report.html`.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,6 +24,8 @@ const ArgsSchema = z.object({
   grace: z.coerce.number().min(0).max(86_400).default(10),
   shiftHours: z.coerce.number().gt(0).max(24).default(8),
   minContextRows: z.coerce.number().int().min(20).optional(),
+  /** Re-baseline wafer models from the next N wafers each time a station leaves SCHEDULED_DOWN (a PM). */
+  rebaselineAfterPm: z.coerce.number().int().min(1).max(50).optional(),
 });
 
 async function main(): Promise<void> {
@@ -36,11 +38,12 @@ async function main(): Promise<void> {
       grace: { type: 'string' },
       'shift-hours': { type: 'string' },
       'min-context-rows': { type: 'string' },
+      'rebaseline-after-pm': { type: 'string' },
     },
   });
   const parsed = ArgsSchema.safeParse({
     inputs: positionals, model: values.model, trainRows: values['train-rows'], out: values.out, grace: values.grace,
-    shiftHours: values['shift-hours'], minContextRows: values['min-context-rows'],
+    shiftHours: values['shift-hours'], minContextRows: values['min-context-rows'], rebaselineAfterPm: values['rebaseline-after-pm'],
   });
   if (!parsed.success) throw new Error(`backtest: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'args'}: ${i.message}`).join('; ')}`);
   const args = parsed.data;
@@ -60,6 +63,7 @@ async function main(): Promise<void> {
     },
     graceMs: args.grace * 1000,
     shiftHours: args.shiftHours,
+    ...(args.rebaselineAfterPm !== undefined ? { rebaselineAfterPm: args.rebaselineAfterPm } : {}),
     logger,
     loadModel: loadOnnxModel,
   });

@@ -1,3 +1,4 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readEntries, readHeader, type RecordingEntry } from '@linewatch/recording';
@@ -38,8 +39,13 @@ export interface OfflineRunOptions {
   trainRows?: number;
   /** Check each entry against the schema (default true). */
   validate?: boolean;
-  /** Wafer-level baselines to judge against (default: none, each wafer model's own). */
+  /** Wafer-level baselines to judge against and write re-baselines to (default: a fresh temporary folder). */
   baselinesDir?: string;
+  /**
+   * Re-baseline every station's wafer models from its next N wafers each time it leaves SCHEDULED_DOWN (a PM),
+   * as an engineer would with `POST /api/stations/:station/baseline`; 0 or unset: never.
+   */
+  rebaselineAfterPm?: number;
   /** The recording's entries when the caller already holds them (a benchmark); default: read from the file. */
   entries?: AsyncIterable<RecordingEntry> | Iterable<RecordingEntry>;
 }
@@ -70,8 +76,9 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   let clock = header.start;
   const tracker = new StationTracker({ bus, registry, scorer, metrics, logger, ...opts.rules, now: () => clock, offlineTimer: false });
   const waferRegistry = new ModelRegistry({ modelsDir: path.join(opts.modelsDir, WAFER_MODELS_DIR), loadModel: opts.loadModel, logger, reloadIntervalMs: 0 });
-  // A recording carries no re-baseline commands, so nothing is written here; a missing folder means model baselines.
-  const baselines = new BaselineStore(opts.baselinesDir ?? path.join(tmpdir(), `linewatch-backtest-baselines-${process.pid}`));
+  // Each run starts from the models' own baselines; re-baselines after a PM are written to a folder of its own.
+  const ownBaselines = opts.baselinesDir === undefined ? await mkdtemp(path.join(tmpdir(), 'linewatch-backtest-baselines-')) : undefined;
+  const baselines = new BaselineStore(opts.baselinesDir ?? (ownBaselines as string));
   const wafers = new WaferMonitor({ bus, registry: waferRegistry, baselines, metrics, logger });
   const stations = new Map<string, StationTrace>();
   const pointLabels: PointLabels = new Map();
@@ -144,10 +151,18 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
         trace(entry.line, entry.station).type = entry.msg.type;
         bus.emit('meta', { meta: entry.msg });
         break;
-      case 'state':
-        trace(entry.line, entry.station).states.push({ since: entry.msg.since, state: entry.msg.state });
+      case 'state': {
+        const t = trace(entry.line, entry.station);
+        const before = t.states.at(-1)?.state;
+        t.states.push({ since: entry.msg.since, state: entry.msg.state });
         bus.emit('state', { line: entry.line, station: entry.station, state: entry.msg });
+        // What an engineer does after a PM: re-baseline the wafer models from the next wafers (POST .../baseline).
+        if (opts.rebaselineAfterPm && before === 'SCHEDULED_DOWN' && entry.msg.state !== 'SCHEDULED_DOWN') {
+          const id = `backtest/pm/${entry.line}/${entry.station}/${entry.msg.since}`;
+          bus.emit('command', { line: entry.line, station: entry.station, command: { type: 'rebaseline', id, wafers: opts.rebaselineAfterPm, requestedAt: entry.msg.since, reason: 'after PM' } });
+        }
         break;
+      }
       case 'truth':
         truth.add(entry.msg);
         break;
@@ -180,6 +195,7 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
     await scorer.stop();
     await registry.stop();
     await waferRegistry.stop();
+    if (ownBaselines) await rm(ownBaselines, { recursive: true, force: true });
   }
 
   const run = header.run ?? file.replace(/^.*[\\/]/, '').replace(/\.jsonl\.gz$/, '');
