@@ -26,7 +26,7 @@ export interface WaferRow {
 
 export interface WaferFit {
   model: PcaModel;
-  /** Indicators with no variance in the training wafers, left out of the model. */
+  /** Indicators that half the training wafers share exactly (no spread around their median), left out of the model. */
   constant: string[];
   /** Leave-one-out scores (score = max(T²/T²lim, SPE/SPElim)) of the wafers the limit was set on. */
   looScores: number[];
@@ -98,9 +98,13 @@ export function fitWaferPca(features: readonly string[], rows: WaferRow[], refer
   const varianceTarget = opts.varianceTarget ?? 0.9;
   const quantile = opts.quantile ?? 0.98;
   if (rows.length < 8) throw new Error(`a wafer model needs at least 8 normal wafers, got ${rows.length}`);
+  // An indicator that half the normal wafers share exactly (a reflected power that reads 0 but for rare bursts) is
+  // not a measurement with a spread but a rare event: its few non-zero wafers would set the limits of everything.
   const spread = features.map((_, j) => {
-    const v = rows.map((r) => (r.values[j] as number) - (r.baseline[j] as number));
-    return Math.max(...v) - Math.min(...v);
+    const v = rows.map((r) => r.values[j] as number).sort((a, b) => a - b);
+    const median = v[Math.floor(v.length / 2)] as number;
+    const deviations = v.map((x) => Math.abs(x - median)).sort((a, b) => a - b);
+    return deviations[Math.floor(deviations.length / 2)] as number;
   });
   const keep = features.flatMap((_, j) => ((spread[j] as number) > 0 ? [j] : []));
   const constant = features.filter((_, j) => !((spread[j] as number) > 0));

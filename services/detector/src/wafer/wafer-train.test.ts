@@ -155,8 +155,11 @@ describe('trainWaferModels over two maintenance periods', () => {
     // The leave-one-wafer-out scores are those of the training wafers outside the baselines, periods mixed.
     const loo = trained[0]!.looScores;
     expect(loo).toHaveLength(2 * (PER_PERIOD - 5));
-    // Type-7 0.98 quantile of 110 scores lies between the 107th and 108th: three are over it.
-    expect(loo.filter((v) => v > 1).length).toBe(3);
+    // The 0.98 limit over 110 leave-one-out scores: about 2.2 expected over it. Fewer than 10 wafers would lie
+    // above an empirical 0.98 quantile, so the limit comes from the fitted χ² tail, which lands near, not on, it.
+    const over = loo.filter((v) => v > 1).length;
+    expect(over).toBeGreaterThanOrEqual(1);
+    expect(over).toBeLessThanOrEqual(6);
   });
 
   it('scores in onnxruntime as the TS reference does', async () => {
