@@ -4,10 +4,13 @@ import { SensorNameSchema } from './schemas.js';
 /**
  * The ONNX model contract, shared by `npm run train`, the detector and bring-your-own models.
  *
- * Input: `x`, float32 [N, F], raw sensor values in `features` order (the graph normalises them).
+ * Input: `x`, float32 [N, F·(L+1)], raw sensor values in `features` order (the graph normalises them): the current
+ * snapshot's F values, then the previous snapshot's, …, then the L-th previous, where L is metadata `lags`
+ * (absent means 0, i.e. [N, F]: one snapshot per row). A model with `smoothing` w averages the last w snapshots
+ * inside the graph, so the caller only ever supplies the raw lagged rows.
  * Outputs: `score` float32 [N] where score > threshold means anomalous; optional `t2` [N], `spe` [N]
- * and `contrib` [N, F] (per-sensor share of the score, rows summing to 1) and `expected` [N, F]
- * (the model's reconstruction in raw units).
+ * and `contrib` [N, F] (per-sensor share of the score, rows summing to 1, lags folded onto their sensor) and
+ * `expected` [N, F] (the model's reconstruction of the current snapshot in raw units).
  *
  * Metadata (ONNX `metadata_props`, string values): the keys of ModelMetadataSchema, arrays as JSON.
  */
@@ -38,6 +41,13 @@ export const ModelMetadataSchema = z.object({
   components: z.number().int().positive().optional(),
   /** Confidence of the control limits, e.g. 0.999. */
   alpha: z.number().optional(),
+  /**
+   * Previous snapshots each input row carries besides the current one (dynamic models); absent means 0.
+   * @example lags 2 with features [a, b]: x row = [a_t, b_t, a_t−1, b_t−1, a_t−2, b_t−2]
+   */
+  lags: z.number().int().nonnegative().optional(),
+  /** Moving-average window over the last `smoothing` snapshots (≤ lags + 1), applied inside the graph; absent means 1. */
+  smoothing: z.number().int().positive().optional(),
   trainedAt: z.string(),
   trainingSamples: z.number().int().nonnegative(),
 });

@@ -176,3 +176,18 @@ export function empiricalQuantile(values: readonly number[], p: number): number 
   const upper = sorted[Math.min(i + 1, sorted.length - 1)] as number;
   return lower + (upper - lower) * (pos - i);
 }
+
+/** Lag-1 autocorrelation of a series (0 for fewer than 3 values or no variance). */
+export function lag1Autocorrelation(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 3) return 0;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  let variance = 0;
+  let lagged = 0;
+  for (let i = 0; i < n; i++) {
+    const d = (values[i] as number) - mean;
+    variance += d * d;
+    if (i > 0) lagged += d * ((values[i - 1] as number) - mean);
+  }
+  return variance > 0 ? lagged / variance : 0;
+}

@@ -1,8 +1,11 @@
 /**
- * `npm run train -- [--type etch] [--samples 100000] [--runs 20] [--seed 7] [--out models] [--alpha 0.999] [--variance 0.99]`
+ * `npm run train -- [--type etch] [--samples 100000] [--runs 20] [--seed 7] [--out models] [--alpha 0.999] [--variance 0.99]
+ *   [--family auto|pca|dpca] [--smoothing auto|1|2|4]`
  * Fits the model set of each station type of the default simulated line on normal data: one PCA per (recipe, step)
  * as `{out}/{type}/{recipe}--{step}.onnx`, the idle baseline `{out}/{type}/_idle.onnx`, and the fallback for
  * contexts training never saw as `{out}/{type}.onnx`. Files of a type that the new set no longer has are deleted.
+ * Each model chooses its sensors, lags and smoothing from the normal data (train.ts) and prints them, with its
+ * held-out false-alarm rates, on its summary line.
  *
  * `npm run train -- RECORDING|DIR... --out DIR [--per type|station]` fits the same sets on recorded, replayed or
  * imported data instead: every normal row of the recordings (rows labelled faulty or inside a truth window are
@@ -14,10 +17,11 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_LINE } from '@linewatch/simulators';
 import { z } from 'zod';
 import { listRecordings } from '@linewatch/recording';
-import { collectTrainingRows, fitAndWrite, minimumRows } from '../backtest/training.js';
+import { collectTrainingRows, minimumRows } from '../backtest/training.js';
+import { runsFromTimestamps } from './lagged.js';
 import { writeModelSet, type WrittenSet } from './model-files.js';
 import { summarise } from './train.js';
-import { DEFAULT_VARIANCE_TARGET, MIN_CONTEXT_ROWS, trainContextSet } from './train-set.js';
+import { DEFAULT_VARIANCE_TARGET, MIN_CONTEXT_ROWS, trainContextSet, type TrainSetOptions } from './train-set.js';
 import { sampleTrainingRows } from './training-data.js';
 
 const ArgsSchema = z.object({
@@ -34,8 +38,16 @@ const ArgsSchema = z.object({
   seed: z.coerce.number().int().default(7),
   /** Output folder, relative to the working directory. */
   out: z.string().min(1).default('models'),
-  /** Confidence of the control limits. */
+  /** Confidence of the control limits: the target per-sample false-alarm rate is 1 − alpha. */
   alpha: z.coerce.number().gt(0.5).lt(1).default(0.999),
+  /**
+   * pca: one (smoothed) snapshot; dpca: also the 1–2 before; auto: per model, whichever detects a small step best
+   * at the target false-alarm rate. auto is the default because it came out ahead on the simulated line
+   * (compare-families.ts): with the same false alarms it caught 3σ steps and slow drifts several times as often.
+   */
+  family: z.enum(['auto', 'pca', 'dpca']).default('auto'),
+  /** Snapshots averaged before the PCA, or auto to choose among 1, 2, 4 per model. */
+  smoothing: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(16)]).default('auto'),
   /** Share of the variance each PCA keeps in its model space; the rest is the residual (SPE) space. */
   variance: z.coerce.number().gt(0.5).lt(1).default(DEFAULT_VARIANCE_TARGET),
   /** Normal rows a (recipe, step) needs for a model of its own (80% fit, 20% held out). */
@@ -50,21 +62,36 @@ type Args = z.infer<typeof ArgsSchema>;
 
 function report(files: WrittenSet['files'], removed: string[], name: string): void {
   for (const { path, member } of files) {
-    process.stdout.write(`${summarise(member.trained.metadata, member.trained.model)} | rows=${member.rows} → ${path}\n`);
+    const { metadata, model, selection } = member.trained;
+    process.stdout.write(`${summarise(metadata, model, selection)} | rows=${member.rows} → ${path}\n`);
   }
   for (const file of removed) process.stdout.write(`${name}: removed stale ${file}\n`);
 }
 
+/**
+ * Like backtest/training.ts `fitAndWrite`, which the backtest keeps static until the detector stacks lagged rows,
+ * plus the family and smoothing options, and runs cut where the recorded time jumps.
+ */
 async function trainOnRecordings(args: Args, outDir: string): Promise<void> {
   const files = (await Promise.all(args.recordings.map((r) => listRecordings(r)))).flat();
   const sets = await collectTrainingRows(files, { by: args.per });
-  const fitted = await fitAndWrite(outDir, sets, { alpha: args.alpha, varianceTarget: args.variance, minContextRows: args.minContextRows });
-  for (const { set, files: written } of fitted) {
+  for (const set of sets) {
     const left = `left out ${set.excluded.faulty} faulty and ${set.excluded.incomplete} incomplete rows`;
-    if (written.length === 0) process.stdout.write(`${set.name}: only ${set.rows.length} normal rows, needs ${minimumRows(set.features.length)}: no model (${left})\n`);
-    else process.stdout.write(`${set.name}: ${set.rows.length} normal rows from ${files.length} recording(s), ${left}\n`);
-    report(written, [], set.name);
+    if (set.rows.length < minimumRows(set.features.length)) {
+      process.stdout.write(`${set.name}: only ${set.rows.length} normal rows, needs ${minimumRows(set.features.length)}: no model (${left})\n`);
+      continue;
+    }
+    const members = trainContextSet(set.features, set.rows, set.contexts, {
+      ...trainSettings(args), stationType: set.name, runs: runsFromTimestamps(set.ts), trainedAt: new Date(set.ts[0] as number),
+    });
+    const { files: written, removed } = await writeModelSet(outDir, set.name, members);
+    process.stdout.write(`${set.name}: ${set.rows.length} normal rows from ${files.length} recording(s), ${left}\n`);
+    report(written, removed, set.name);
   }
+}
+
+function trainSettings(args: Args): Pick<TrainSetOptions, 'alpha' | 'varianceTarget' | 'minContextRows' | 'family' | 'smoothing'> {
+  return { alpha: args.alpha, varianceTarget: args.variance, minContextRows: args.minContextRows, family: args.family, smoothing: args.smoothing };
 }
 
 async function main(): Promise<void> {
@@ -79,6 +106,8 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       alpha: { type: 'string' },
       variance: { type: 'string' },
+      family: { type: 'string' },
+      smoothing: { type: 'string' },
       'min-context-rows': { type: 'string' },
     },
   });
@@ -101,10 +130,8 @@ async function main(): Promise<void> {
   const outDir = resolve(args.out);
   await mkdir(outDir, { recursive: true });
   for (const type of types) {
-    const { features, rows, contexts } = sampleTrainingRows(type, args.samples, args.runs, args.seed);
-    const set = trainContextSet(features, rows, contexts, {
-      stationType: type, alpha: args.alpha, varianceTarget: args.variance, minContextRows: args.minContextRows,
-    });
+    const { features, rows, contexts, runs } = sampleTrainingRows(type, args.samples, args.runs, args.seed);
+    const set = trainContextSet(features, rows, contexts, { ...trainSettings(args), stationType: type, runs });
     const { files, removed } = await writeModelSet(outDir, type, set);
     report(files, removed, type);
   }

@@ -32,6 +32,21 @@ describe('trainContextSet', () => {
     expect(trainContextSet(SYNTHETIC_FEATURES, rows, contexts, { stationType: 'etch', trainedAt, minContextRows: 100 })).toHaveLength(5);
   });
 
+  it('fits lag windows within one stretch of a context (and one run), as the detector stacks them', () => {
+    const rows = syntheticRows(4000, 3);
+    // Stretches of 5 rows alternate between two steps; two runs of 2000 rows.
+    const contexts = rows.map((_, i) => ({ recipe: 'R1', step: Math.floor(i / 5) % 2 === 0 ? 's1' : 's2' }));
+    const runs = rows.map((_, i) => (i < 2000 ? 0 : 1));
+    const set = trainContextSet(SYNTHETIC_FEATURES, rows, contexts, { stationType: 'etch', trainedAt, family: 'dpca', smoothing: 1, runs, minContextRows: 100 });
+    const s1 = set.find((m) => m.slug === 'R1--s1')!.trained.model;
+    // 400 stretches of 5 rows each: a window needs its L earlier rows in the same stretch.
+    expect(s1.trainingSamples + s1.holdoutSamples).toBe(400 * (5 - s1.lags!));
+    // The fallback's windows run across step changes and break only between the two runs.
+    const fallback = set[0]!.trained.model;
+    expect(fallback.trainingSamples + fallback.holdoutSamples).toBe(4000 - 2 * fallback.lags!);
+    expect(() => trainContextSet(SYNTHETIC_FEATURES, rows, contexts, { stationType: 'etch', runs: runs.slice(1) })).toThrow(/3999 run ids for 4000 rows/);
+  });
+
   it('refuses contexts that would share a file name, and contexts that do not match the rows', () => {
     const rows = syntheticRows(1200, 2);
     const contexts = rows.map((_, i) => ({ recipe: 'R 1', step: i % 2 === 0 ? 'a b' : 'a_b' }));

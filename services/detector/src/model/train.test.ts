@@ -9,9 +9,10 @@ describe('trainPca on simulated normal data', () => {
   const types = [...new Set(DEFAULT_LINE.stations.map((s) => s.type))];
 
   it('splits the samples over independent runs', () => {
-    const { features, rows, contexts } = sampleTrainingRows('etch', 1001, 4, 3);
+    const { features, rows, contexts, runs } = sampleTrainingRows('etch', 1001, 4, 3);
     expect(rows).toHaveLength(1001);
     expect(contexts).toHaveLength(1001);
+    expect([runs[0], runs[250], runs[251], runs[1000]]).toEqual([0, 0, 1, 3]);
     expect(rows[251]).toEqual(sampleNormal('etch', 1, 4).rows[0]);
     expect(contexts[251]).toEqual(sampleNormal('etch', 1, 4).contexts[0]);
     // Each wafer cycle shows up: idle between wafers and the steps of the recipes.
@@ -30,7 +31,7 @@ describe('trainPca on simulated normal data', () => {
     expect(metadata.components).toBe(model.components);
     expect(model.components).toBeLessThan(features.length);
     expect(model.holdout.score).toBeLessThanOrEqual(2 * (1 - model.alpha));
-    expect(summarise(metadata, model)).toContain(`${type} [fallback]: k=${model.components}/${features.length}`);
+    expect(summarise(metadata, model)).toContain(`${type} [fallback]: pca L=0 w=1 k=${model.components}/${features.length}`);
 
     // A run the model never saw, start-up included. Litho's lens warm-up is the worst case here.
     const fresh = sampleNormal(type, 3000, 900).rows;
