@@ -6,6 +6,7 @@ import type { Store } from './types.js';
 export type * from './types.js';
 export { InfluxStore, type InfluxStoreConfig } from './influx-store.js';
 export { SqliteStore, type SqliteStoreConfig } from './sqlite-store.js';
+export { byNewestStep } from './influx-wafer-verdicts.js';
 export { StoreEnvSchema, storeConfigFromEnv, type StoreEnv } from './env.js';
 
 export interface StoreConfig {

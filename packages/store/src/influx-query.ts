@@ -10,7 +10,7 @@ import type { AnomalyQuery, CountQuery, RangeQuery, StationsQuery } from './type
 
 export const ROLLUP_MS = 60_000;
 /** InfluxDB stores int64 nanoseconds, so time ends in 2262; this open upper bound stays below it. */
-const MAX_INFLUX_MS = 9_000_000_000_000;
+export const MAX_INFLUX_MS = 9_000_000_000_000;
 
 /** `"db"."rp"."measurement"` with every part escaped. */
 export function source(database: string, rp: string, measurement: string): string {

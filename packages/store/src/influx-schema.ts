@@ -31,14 +31,14 @@ export function sensorFromColumn(column: string, prefix = ''): string | null {
 }
 
 /** Line protocol cannot carry control characters in a tag, and an empty tag value is invalid: drop both. */
-function tagValue(value: string | undefined): string | undefined {
+export function tagValue(value: string | undefined): string | undefined {
   // Matching control characters is the point here.
   // eslint-disable-next-line no-control-regex
   const cleaned = value?.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
   return cleaned ? cleaned : undefined;
 }
 
-function definedTags(tags: Record<string, string | undefined>): Record<string, string> {
+export function definedTags(tags: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(tags)) if (value !== undefined) out[key] = value;
   return out;

@@ -1,6 +1,7 @@
 import { InfluxDB } from 'influx';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { WaferVerdict } from '@linewatch/protocol';
 import { TEST_INFLUX_URL, requireServices } from '../../../test/support/services.js';
 import { until } from '../../../test/support/until.js';
 import { continuousQueries } from './influx-query.js';
@@ -110,9 +111,14 @@ describe.skipIf(!ok)('InfluxStore against InfluxDB 1.x', () => {
     await store.init();
     const now = Date.now();
     const at = (ts: number) => ({ line: 'fab1', station: 'etch-01', ts, seq: 1, values: { x: 1 } });
-    const result = await store.write({ readings: [at(now - 40 * 86_400_000), at(now)], scores: [], anomalies: [] });
-    expect(result).toEqual({ rejected: { readings: 1, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' } });
+    const verdict = (end: number): WaferVerdict => ({
+      id: `fab1/etch-01/W1/main_etch/${end - 1}`, line: 'fab1', station: 'etch-01', wafer: 'W1', step: 'main_etch', start: end - 1, end,
+      samples: 2, verdict: 'ok', score: 0.1, threshold: 1, t2: 1, spe: 1, modelVersion: 'w@1', baseline: 'b1', contributors: [],
+    });
+    const result = await store.write({ readings: [at(now - 40 * 86_400_000), at(now)], scores: [], anomalies: [], wafers: [verdict(now - 40 * 86_400_000), verdict(now)] });
+    expect(result).toEqual({ rejected: { readings: 1, scores: 0, anomalies: 0, wafers: 1, reason: 'older than the raw retention policy' } });
     expect(await store.countReadings({ from: 0, to: now + 1 })).toBe(1);
+    expect((await store.waferVerdicts({ line: 'fab1' })).map((v) => v.end)).toEqual([now]);
     expect(await store.write({ readings: [at(now + 1)], scores: [], anomalies: [] })).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
 import { InfluxDB, type IPoint } from 'influx';
 import type { Logger } from 'pino';
-import type { Anomaly } from '@linewatch/protocol';
+import type { Anomaly, WaferVerdict } from '@linewatch/protocol';
 import {
   anomaliesQuery,
   continuousQueries,
@@ -14,7 +14,21 @@ import {
 } from './influx-query.js';
 import { RP, anomalyToPoint, readingToPoint, rowToAnomaly, rowToReading, rowToScore, scoreToPoint, type InfluxRow } from './influx-schema.js';
 import { alertEventsQuery, alertEventToPoint, rowToAlertEvent } from './influx-alert-events.js';
-import type { AlertEventPoint, AlertEventQuery, AnomalyQuery, CountQuery, RangeQuery, ReadingRow, ScoreRow, StationsQuery, Store, WriteBatch, WriteResult } from './types.js';
+import { byNewestStep, rowToWaferVerdict, waferVerdictToPoint, waferVerdictsQuery } from './influx-wafer-verdicts.js';
+import type {
+  AlertEventPoint,
+  AlertEventQuery,
+  AnomalyQuery,
+  CountQuery,
+  RangeQuery,
+  ReadingRow,
+  ScoreRow,
+  StationsQuery,
+  Store,
+  WaferVerdictQuery,
+  WriteBatch,
+  WriteResult,
+} from './types.js';
 import { DEFAULT_LIMIT } from './validate.js';
 
 export interface InfluxStoreConfig {
@@ -119,7 +133,7 @@ export class InfluxStore implements Store {
     // rather than poisoning the batch forever.
     const horizon = this.now() - this.rawRetentionMs + 60_000;
     const points: IPoint[] = [];
-    const rejected = { readings: 0, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' };
+    const rejected = { readings: 0, scores: 0, anomalies: 0, wafers: 0, reason: 'older than the raw retention policy' };
     for (const r of batch.readings) {
       if (r.ts >= horizon) points.push(readingToPoint(r));
       else rejected.readings++;
@@ -132,7 +146,12 @@ export class InfluxStore implements Store {
       if (a.ts >= horizon) points.push(anomalyToPoint(a));
       else rejected.anomalies++;
     }
-    const refused = rejected.readings + rejected.scores + rejected.anomalies;
+    // A verdict's point sits at the end of its step.
+    for (const v of batch.wafers ?? []) {
+      if (v.end >= horizon) points.push(waferVerdictToPoint(v));
+      else rejected.wafers++;
+    }
+    const refused = rejected.readings + rejected.scores + rejected.anomalies + rejected.wafers;
     if (refused > 0) this.log.warn({ ...rejected }, 'points older than the raw retention policy refused');
     if (points.length > 0) {
       try {
@@ -172,6 +191,13 @@ export class InfluxStore implements Store {
     // The id is the logical key; a redelivered decision with another tag set would be a second point.
     const seen = new Set<string>();
     return rows.map(rowToAnomaly).filter((a) => !seen.has(a.id) && seen.add(a.id));
+  }
+
+  async waferVerdicts(q: WaferVerdictQuery): Promise<WaferVerdict[]> {
+    const rows = await this.rows(waferVerdictsQuery(this.config.database, q));
+    // Same as anomalies: the id is the logical key, whatever series a repeat landed in.
+    const seen = new Set<string>();
+    return rows.map(rowToWaferVerdict).filter((v) => !seen.has(v.id) && seen.add(v.id)).sort(byNewestStep);
   }
 
   async countReadings(q: CountQuery): Promise<number> {

@@ -1,6 +1,6 @@
 /**
  * SQL of the embedded store. Readings and scores are keyed (line, station, ts) so INSERT OR REPLACE makes a
- * redelivery overwrite itself; anomalies are keyed by their deterministic id. WITHOUT ROWID tables store rows
+ * redelivery overwrite itself; anomalies and wafer verdicts are keyed by their deterministic id. WITHOUT ROWID tables store rows
  * in primary-key order, which is exactly the order of the per-station range queries.
  */
 export const SCHEMA = `
@@ -39,6 +39,16 @@ CREATE TABLE IF NOT EXISTS alert_event (
   PRIMARY KEY (alert_id, at, to_state)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alert_event_at ON alert_event (at);
+
+CREATE TABLE IF NOT EXISTS wafer_verdict (
+  id TEXT PRIMARY KEY,
+  line TEXT NOT NULL,
+  station TEXT NOT NULL,
+  end_ts INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS wafer_verdict_station_end ON wafer_verdict (line, station, end_ts);
+CREATE INDEX IF NOT EXISTS wafer_verdict_end ON wafer_verdict (end_ts);
 `;
 
 export const INSERT_ALERT_EVENT =
@@ -122,6 +132,16 @@ export const SELECT_SCORE_BUCKETS = `WITH bucket AS (
   JOIN score ON score.line = @line AND score.station = @station AND score.ts = bucket.last_ts
   ORDER BY 1 DESC`;
 
+/** A verdict's time is the end of its step (`end` is an SQL keyword, hence `end_ts`). */
+export const INSERT_WAFER_VERDICT = 'INSERT OR REPLACE INTO wafer_verdict (id, line, station, end_ts, body) VALUES (@id, @line, @station, @end, @body)';
+
+export function selectWaferVerdicts(byLine: boolean, byStation: boolean): string {
+  const where = ['end_ts >= @from', 'end_ts < @to'];
+  if (byLine) where.push('line = @line');
+  if (byStation) where.push('station = @station');
+  return `SELECT body FROM wafer_verdict WHERE ${where.join(' AND ')} ORDER BY end_ts DESC, id ASC LIMIT @limit`;
+}
+
 /** One statement per filter shape, not `@x IS NULL OR`, so each plan can use an index. */
 export function selectAnomalies(byLine: boolean, byStation: boolean): string {
   const where = ['ts >= @from', 'ts < @to'];
@@ -144,4 +164,5 @@ export const PRUNE = [
   'DELETE FROM score WHERE ts < ?',
   'DELETE FROM anomaly WHERE ts < ?',
   'DELETE FROM alert_event WHERE at < ?',
+  'DELETE FROM wafer_verdict WHERE end_ts < ?',
 ];

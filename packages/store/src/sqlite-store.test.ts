@@ -60,9 +60,14 @@ describe('SqliteStore', () => {
     await store.init();
     const now = Date.now();
     const at = (ts: number) => ({ line: 'fab1', station: 'etch-01', ts, seq: 1, values: { x: 1 } });
-    await store.write({ readings: [at(now - 120_000), at(now - 1_000)], scores: [], anomalies: [] });
-    expect(store.prune()).toBe(1);
+    const verdict = (end: number) => ({
+      id: `fab1/etch-01/W1/main_etch/${end}`, line: 'fab1', station: 'etch-01', wafer: 'W1', step: 'main_etch', start: end - 1, end,
+      samples: 2, verdict: 'ok' as const, score: 0.1, threshold: 1, t2: 1, spe: 1, modelVersion: 'w@1', baseline: 'b1', contributors: [],
+    });
+    await store.write({ readings: [at(now - 120_000), at(now - 1_000)], scores: [], anomalies: [], wafers: [verdict(now - 120_000), verdict(now - 1_000)] });
+    expect(store.prune()).toBe(2);
     expect(await store.countReadings({ from: 0, to: now + 1 })).toBe(1);
+    expect((await store.waferVerdicts({})).map((v) => v.end)).toEqual([now - 1_000]);
     await store.close();
   });
 

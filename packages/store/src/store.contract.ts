@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Anomaly } from '@linewatch/protocol';
+import type { Anomaly, WaferVerdict } from '@linewatch/protocol';
 import type { AlertEventPoint, ReadingPoint, ScorePoint, Store } from './types.js';
 
 /**
@@ -148,6 +148,47 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
       expect(await store.anomalies({ line: otherLine })).toEqual([]);
     });
 
+    it('keeps wafer verdicts: by station and time range of their end, newest first, limited, one per id', async () => {
+      const waferLine = `${line}w`;
+      const verdict = (i: number, at = station, patch: Partial<WaferVerdict> = {}): WaferVerdict => {
+        const wafer = `L0001-${String(i).padStart(2, '0')}`;
+        const start = t0 + i * 10_000;
+        return {
+          id: `${waferLine}/${at}/${wafer}/main_etch/${start}`, line: waferLine, station: at, wafer, lot: 'L0001', recipe: 'ETCH-AL-01',
+          step: 'main_etch', start, end: start + 8_000, samples: 8, verdict: 'ok', score: 0.2 + i / 100, threshold: 1, t2: 3 + i, spe: 0.5,
+          modelVersion: 'wafer-etch@1', baseline: 'b3', contributors: [], ...patch,
+        };
+      };
+      const fault = verdict(4, station, {
+        verdict: 'fault', score: 2.5, t2: null, spe: 7.25, lot: undefined, recipe: undefined,
+        contributors: [{ sensor: 'rf_power', value: 1620, expected: 1500, contribution: 0.8, stat: 'mean' }],
+      });
+      delete fault.lot;
+      delete fault.recipe;
+      const replayed = verdict(2, 'cmp-02', { verdict: 'baselining', replay: true });
+      const mine = [0, 1, 2, 3, 5].map((i) => verdict(i)).concat(fault);
+      await store.write({ readings: [], scores: [], anomalies: [], wafers: [...mine.slice(0, 3), replayed] });
+      // The rest in a later batch, one of the first again: QoS 1 redelivers and a detector may write a verdict twice.
+      expect(await store.write({ readings: [], scores: [], anomalies: [], wafers: [...mine.slice(3), mine[1] as WaferVerdict] })).toBeUndefined();
+
+      const got = await store.waferVerdicts({ line: waferLine, station });
+      expect(got.map((v) => v.wafer)).toEqual(['L0001-05', 'L0001-04', 'L0001-03', 'L0001-02', 'L0001-01', 'L0001-00']);
+      expect(got[0]).toEqual(verdict(5));
+      expect(got[1]).toEqual(fault);
+      // [from, to) on the end of the step: verdict i ends at t0 + i * 10 s + 8 s.
+      const window = await store.waferVerdicts({ line: waferLine, station, from: t0 + 18_000, to: t0 + 38_000 });
+      expect(window.map((v) => v.wafer)).toEqual(['L0001-02', 'L0001-01']);
+      expect((await store.waferVerdicts({ line: waferLine, station, limit: 2 })).map((v) => v.wafer)).toEqual(['L0001-05', 'L0001-04']);
+      expect((await store.waferVerdicts({ line: waferLine, station, from: t0 + 48_000 })).map((v) => v.wafer)).toEqual(['L0001-05', 'L0001-04']);
+      expect((await store.waferVerdicts({ line: waferLine, to: t0 + 18_000 })).map((v) => v.wafer)).toEqual(['L0001-00']);
+      // The whole line, other stations and replayed verdicts included; nothing of another line.
+      const all = await store.waferVerdicts({ line: waferLine });
+      expect(all).toHaveLength(7);
+      expect(all.find((v) => v.station === 'cmp-02')).toEqual(replayed);
+      expect(await store.waferVerdicts({ line: `${waferLine}x` })).toEqual([]);
+      expect(await store.waferVerdicts({ line: waferLine, station: 'etch-99' })).toEqual([]);
+    });
+
     it('counts readings by line, station and time', async () => {
       expect(await store.countReadings({ line, station, from: t0, to: end })).toBe(10);
       expect(await store.countReadings({ line, from: t0, to: end })).toBe(13);
@@ -215,6 +256,7 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
         expect([[], 'rejected']).toContainEqual(await outcome(store.readings({ ...range, station: evil })));
         expect([[], 'rejected']).toContainEqual(await outcome(store.scores({ ...range, station: evil, bucketMs: 60_000 })));
         expect([[], 'rejected']).toContainEqual(await outcome(store.anomalies({ line, station: evil })));
+        expect([[], 'rejected']).toContainEqual(await outcome(store.waferVerdicts({ line, station: evil })));
         expect([0, 'rejected']).toContainEqual(await outcome(store.countReadings({ line, station: evil, from: t0, to: end })));
         expect([[], 'rejected']).toContainEqual(await outcome(store.readings({ ...range, line: evil })));
       }

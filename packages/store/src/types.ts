@@ -1,4 +1,4 @@
-import type { Anomaly, Health, ProcessContext } from '@linewatch/protocol';
+import type { Anomaly, Health, ProcessContext, WaferVerdict } from '@linewatch/protocol';
 
 /** One stored snapshot. Key: (line, station, ts); a redelivered snapshot overwrites itself. */
 export interface ReadingPoint {
@@ -33,11 +33,13 @@ export interface WriteBatch {
   readings: ReadingPoint[];
   scores: ScorePoint[];
   anomalies: Anomaly[];
+  /** Wafer-level verdicts (ok, fault, baselining); absent means none. Key: the verdict's id. */
+  wafers?: WaferVerdict[] | undefined;
 }
 
 /** Points of a batch the store refused for good, by kind, and why. */
 export interface WriteResult {
-  rejected: { readings: number; scores: number; anomalies: number; reason: string };
+  rejected: { readings: number; scores: number; anomalies: number; wafers: number; reason: string };
 }
 
 export interface RangeQuery {
@@ -57,6 +59,18 @@ export interface AnomalyQuery {
   line?: string;
   station?: string;
   from?: number;
+  to?: number;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+/** Wafer verdicts by the end of their step (`end`), in [from, to). */
+export interface WaferVerdictQuery {
+  line?: string;
+  station?: string;
+  /** Inclusive, epoch ms, on the verdict's `end`. */
+  from?: number;
+  /** Exclusive, epoch ms, on the verdict's `end`. */
   to?: number;
   /** Newest first; default 100. */
   limit?: number;
@@ -123,7 +137,7 @@ export interface ScoreRow {
 }
 
 /**
- * The system of record for readings, scores and anomalies. InfluxDB 1.x in production,
+ * The system of record for readings, scores, anomalies, wafer verdicts and alert events. InfluxDB 1.x in production,
  * SQLite embedded for a first run; both pass `store.contract.ts`.
  */
 export interface Store {
@@ -140,6 +154,8 @@ export interface Store {
   scores(q: RangeQuery): Promise<ScoreRow[]>;
   /** Newest first. */
   anomalies(q: AnomalyQuery): Promise<Anomaly[]>;
+  /** Wafer verdicts written with `write()`, newest first (by `end`, then by id); one per id. */
+  waferVerdicts(q: WaferVerdictQuery): Promise<WaferVerdict[]>;
   /** Number of stored readings in [from, to). */
   countReadings(q: CountQuery): Promise<number>;
   /** Stations of a line with readings in [from, to), sorted: what a replay of a time range plays. */

@@ -4,6 +4,7 @@ import { ID_PATTERN } from '@linewatch/protocol';
 
 export const DEFAULT_LIMIT = 10_000;
 export const DEFAULT_ANOMALY_LIMIT = 100;
+export const DEFAULT_WAFER_LIMIT = 100;
 const MAX_LIMIT = 1_000_000;
 
 /** Line and station ids reach InfluxQL; ID_PATTERN admits no quote, backslash, space or regex delimiter. */

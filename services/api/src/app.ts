@@ -92,7 +92,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(createRoutes({ lineState, store: deps.store }));
-  app.use(createWaferRoutes({ lineState, apiToken: config.API_TOKEN }));
+  app.use(createWaferRoutes({ lineState, store: deps.store, apiToken: config.API_TOKEN }));
   app.use(createReplayRoutes({ library, replay, apiToken: config.API_TOKEN }));
   app.use(createAlertRoutes({ alerting, apiToken: config.API_TOKEN }));
   app.use('/api', notFoundRoute);
@@ -117,6 +117,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
         });
         lineState.seedAnomalies(stored);
       }
+      await lineState.loadRecentWafers(deps.store);
       liveFeed.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err) => reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`, { cause: err })));

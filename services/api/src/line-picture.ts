@@ -15,14 +15,11 @@ import {
   type StationView,
   type WaferVerdict,
 } from '@linewatch/protocol';
+// The store's order (newest by the end of the step, then by id), so the ring and the history agree.
+import { byNewestStep } from '@linewatch/store';
 import type { LineEvents, TypedBus } from './line-events.js';
 
 const MAX_PAYLOAD_BYTES = 256 * 1024;
-
-/** Newest first: by the end of the wafer's step, then by id, so the order does not depend on arrival. */
-function byNewestStep(a: WaferVerdict, b: WaferVerdict): number {
-  return b.end - a.end || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
 
 /**
  * What the API knows about one line: retained meta/state/status per station, the recent anomalies and the recent
@@ -68,6 +65,14 @@ export class LinePicture {
 
   recentAnomalies(): Anomaly[] {
     return [...this.recent];
+  }
+
+  /**
+   * Merges stored verdicts into the ring, so a restarted API still lists the wafers before it. They are history,
+   * not news: nothing is announced on the bus. Verdicts of another line are ignored.
+   */
+  seedWafers(stored: WaferVerdict[]): void {
+    for (const verdict of stored) if (verdict.line === this.line) this.addWafer(verdict);
   }
 
   /** The recent wafer verdicts, newest first: of one station, or of the whole line. */

@@ -13,6 +13,7 @@ import {
   type StationTopicKind,
   type StationView,
 } from '@linewatch/protocol';
+import type { Store } from '@linewatch/store';
 import type { ApiConfig } from './config.js';
 import { TypedBus, type LineEvents } from './line-events.js';
 import { LinePicture } from './line-picture.js';
@@ -124,6 +125,23 @@ export class LineState {
 
   recentAnomalies(): Anomaly[] {
     return this.live.recentAnomalies();
+  }
+
+  /**
+   * Loads the newest RECENT_WAFERS verdicts of each line from the store into its ring, so a restarted API still
+   * lists the wafers before it. Never throws: when the store does not answer, the lists start from what the broker
+   * brings, and the failure is logged.
+   */
+  async loadRecentWafers(store: Pick<Store, 'waferVerdicts'>): Promise<void> {
+    for (const picture of [this.live, this.replay]) {
+      try {
+        const stored = await store.waferVerdicts({ line: picture.line, limit: this.deps.config.RECENT_WAFERS });
+        picture.seedWafers(stored);
+        this.log.info({ line: picture.line, verdicts: stored.length }, 'recent wafer verdicts loaded from the store');
+      } catch (err) {
+        this.log.warn({ err, line: picture.line }, 'could not load recent wafer verdicts from the store; the list starts empty');
+      }
+    }
   }
 
   /** The picture of `line` when it is the live line or the replay line. */

@@ -1,16 +1,26 @@
 import { createHash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { CommandSchema, IdSchema, type Command, type RebaselineRequest } from '@linewatch/protocol';
+import { CommandSchema, IdSchema, type Command, type RebaselineRequest, type WaferVerdict } from '@linewatch/protocol';
+import { byNewestStep, type Store } from '@linewatch/store';
 import { requireToken } from './auth.js';
 import { HttpError, parseInput, singleValued } from './http-error.js';
 import type { LinePicture } from './line-picture.js';
 import type { LineState } from './line-state.js';
+import { TimeParamSchema } from './time-range.js';
 
 /** Wafers a re-baseline takes when the request does not say. */
 export const DEFAULT_REBASELINE_WAFERS = 5;
 
 const StationParamsSchema = z.object({ station: IdSchema });
+
+/** Query of GET /api/stations/:station/wafers; `from`/`to` (epoch ms or ISO) bound the end of the step, [from, to). */
+const WafersQuerySchema = z.object({
+  line: IdSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(100),
+  from: TimeParamSchema.optional(),
+  to: TimeParamSchema.optional(),
+});
 
 /** Body of POST /api/stations/:station/baseline; the one place it is checked. */
 export const RebaselineRequestSchema = z.strictObject({
@@ -33,11 +43,20 @@ export function rebaselineId(line: string, station: string, requestedAt: number)
   return `rebaseline/${digest}/${requestedAt}`;
 }
 
+export interface WaferRoutesDeps {
+  lineState: LineState;
+  /** The wafer history: what a request with `from` or `to` reads. */
+  store: Pick<Store, 'waferVerdicts'>;
+  apiToken: string;
+  now?: () => number;
+}
+
 /**
- * Wafer-level verdicts over REST: reading a station's recent verdicts is open like the rest of the API;
- * re-baselining needs the API token. Both act on the live line unless `?line=` names the replay line.
+ * Wafer-level verdicts over REST: reading a station's verdicts is open like the rest of the API; re-baselining
+ * needs the API token. Both act on the live line unless `?line=` names the replay line. Without `from`/`to` the
+ * verdicts come from the API's memory (the newest RECENT_WAFERS of the line); with either, from the store.
  */
-export function createWaferRoutes({ lineState, apiToken, now = Date.now }: { lineState: LineState; apiToken: string; now?: () => number }): Router {
+export function createWaferRoutes({ lineState, store, apiToken, now = Date.now }: WaferRoutesDeps): Router {
   const router = Router();
   const authorised = requireToken(apiToken);
   const lineOf = (line: string | undefined): LinePicture => {
@@ -47,12 +66,31 @@ export function createWaferRoutes({ lineState, apiToken, now = Date.now }: { lin
   };
   const stationOf = (req: Request): string => parseInput(StationParamsSchema, req.params, 'station id').station;
 
-  router.get('/api/stations/:station/wafers', (req, res) => {
+  router.get('/api/stations/:station/wafers', async (req, res) => {
     const station = stationOf(req);
-    const q = parseInput(z.object({ line: IdSchema.optional(), limit: z.coerce.number().int().min(1).max(10_000).default(100) }), singleValued(req), 'query');
+    const q = parseInput(WafersQuerySchema, singleValued(req), 'query');
     const picture = lineOf(q.line);
-    if (!picture.knows(station)) throw new HttpError(404, 'not_found', `unknown station "${station}" on line "${picture.line}"`);
-    res.json(picture.recentWafers(station, q.limit));
+    const unknown = () => new HttpError(404, 'not_found', `unknown station "${station}" on line "${picture.line}"`);
+    if (q.from === undefined && q.to === undefined) {
+      if (!picture.knows(station)) throw unknown();
+      res.json(picture.recentWafers(station, q.limit));
+      return;
+    }
+    const from = q.from ?? 0;
+    const to = q.to ?? Number.MAX_SAFE_INTEGER;
+    if (to <= from) throw new HttpError(400, 'bad_request', 'invalid time range: to must be after from');
+    const stored = await store
+      .waferVerdicts({ line: picture.line, station, limit: q.limit, ...(q.from !== undefined ? { from } : {}), ...(q.to !== undefined ? { to } : {}) })
+      .catch((err: unknown) => {
+        throw new HttpError(503, 'unavailable', 'wafer verdict store did not answer', { cause: err });
+      });
+    // The detector writes in batches, so its newest verdicts may be in memory before they are in the store.
+    const ids = new Set(stored.map((v) => v.id));
+    const fresh = picture.recentWafers(station).filter((v) => v.end >= from && v.end < to && !ids.has(v.id));
+    const verdicts: WaferVerdict[] = [...stored, ...fresh].sort(byNewestStep).slice(0, q.limit);
+    // A station the line never knew and the store never saw is a typo, not an empty history.
+    if (verdicts.length === 0 && !picture.knows(station)) throw unknown();
+    res.json(verdicts);
   });
 
   router.post('/api/stations/:station/baseline', authorised, async (req, res) => {

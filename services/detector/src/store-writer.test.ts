@@ -1,3 +1,4 @@
+import type { WaferVerdict } from '@linewatch/protocol';
 import type { ReadingPoint, Store, WriteBatch } from '@linewatch/store';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -22,9 +23,16 @@ class FlakyStore implements Pick<Store, 'write'> {
   get readings(): number[] {
     return this.written.flatMap((b) => b.readings.map((r) => r.seq));
   }
+  get wafers(): string[] {
+    return this.written.flatMap((b) => (b.wafers ?? []).map((v) => v.wafer));
+  }
 }
 
 const reading = (seq: number): ReadingPoint => ({ line: 'l', station: 's', ts: 1000 + seq, seq, values: { a: seq } });
+const verdict = (n: number, patch: Partial<WaferVerdict> = {}): WaferVerdict => ({
+  id: `l/s/W${n}/main_etch/${n * 1000}`, line: 'l', station: 's', wafer: `W${n}`, step: 'main_etch', start: n * 1000, end: n * 1000 + 900,
+  samples: 9, verdict: 'ok', score: 0.2, threshold: 1, t2: 1, spe: 0.1, modelVersion: 'w@1', baseline: 'b1', contributors: [], ...patch,
+});
 
 function makeWriter(store: Pick<Store, 'write'>, options: Partial<StoreWriterOptions> = {}) {
   const metrics = new DetectorMetrics();
@@ -145,7 +153,7 @@ describe('StoreWriter and points a store refuses', () => {
     const store = {
       async write(batch: WriteBatch) {
         const old = batch.readings.filter((r) => r.seq < 3).length;
-        return { rejected: { readings: old, scores: 0, anomalies: 0, reason: 'older than the raw retention policy' } };
+        return { rejected: { readings: old, scores: 0, anomalies: 0, wafers: 0, reason: 'older than the raw retention policy' } };
       },
     };
     const { writer, metrics } = makeWriter(store, { flushMs: 10 });
@@ -153,6 +161,81 @@ describe('StoreWriter and points a store refuses', () => {
     await vi.advanceTimersByTimeAsync(20);
     expect(metrics.stats).toMatchObject({ readingsWritten: 5, readingsDropped: 3, dropped: 3, readingsBuffered: 0 });
     await writer.stop();
+  });
+});
+
+describe('StoreWriter and wafer verdicts', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('batches verdicts with the other points, at most batchMax per write, each verdict once and in order', async () => {
+    // The first write fails, so the whole backlog is buffered when the retry splits it into batches.
+    const store = new FlakyStore(1);
+    const { writer, metrics } = makeWriter(store);
+    for (let i = 0; i < 15; i++) writer.addReading(reading(i));
+    for (let i = 0; i < 12; i++) writer.addWaferVerdict(verdict(i, i === 4 ? { verdict: 'fault' } : i < 2 ? { verdict: 'baselining' } : {}));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(store.written.map((b) => b.readings.length + (b.wafers?.length ?? 0))).toEqual([10, 10, 7]);
+    // A full batch is split in proportion: verdicts ride along with the reading backlog, not after it.
+    expect(store.written[0]?.wafers).toHaveLength(4);
+    expect(store.wafers).toEqual(Array.from({ length: 12 }, (_, i) => `W${i}`));
+    expect(store.written.flatMap((b) => b.wafers ?? []).find((v) => v.wafer === 'W4')?.verdict).toBe('fault');
+    expect(metrics.stats).toMatchObject({ waferVerdictsWritten: 12, waferVerdictsDropped: 0, readingsWritten: 15, dropped: 0 });
+    expect(await metrics.registry.getSingleMetricAsString('linewatch_wafer_verdicts_written_total')).toContain('linewatch_wafer_verdicts_written_total 12');
+  });
+
+  it('keeps verdicts through a failing store and writes them once it is back, none lost, none twice', async () => {
+    const store = new FlakyStore(4);
+    const { writer, metrics } = makeWriter(store);
+    for (let i = 0; i < 25; i++) writer.addWaferVerdict(verdict(i));
+    await vi.advanceTimersByTimeAsync(1400);
+    // Four failed attempts (at 0, 100, 300 and 700 ms): nothing is written, nothing leaves the buffer.
+    expect(store.attempts).toBe(4);
+    expect(writer.size).toBe(25);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(store.wafers).toEqual(Array.from({ length: 25 }, (_, i) => `W${i}`));
+    expect(metrics.stats).toMatchObject({ writeErrors: 4, waferVerdictsWritten: 25, waferVerdictsDropped: 0, dropped: 0 });
+    expect(writer.size).toBe(0);
+  });
+
+  it('writes buffered verdicts on stop(), and counts them as dropped when the store stays down', async () => {
+    const up = new FlakyStore(1);
+    const first = makeWriter(up);
+    for (let i = 0; i < 3; i++) first.writer.addWaferVerdict(verdict(i));
+    const stopped = first.writer.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    await stopped;
+    expect(up.wafers).toEqual(['W0', 'W1', 'W2']);
+
+    const down = makeWriter(new FlakyStore(Number.POSITIVE_INFINITY), { stopTimeoutMs: 500 });
+    for (let i = 0; i < 3; i++) down.writer.addWaferVerdict(verdict(i));
+    const given = down.writer.stop();
+    await vi.advanceTimersByTimeAsync(2000);
+    await given;
+    expect(down.metrics.stats).toMatchObject({ waferVerdictsWritten: 0, waferVerdictsDropped: 3, dropped: 3 });
+    expect(await down.metrics.registry.getSingleMetricAsString('linewatch_points_dropped_total')).toContain('kind="wafer"} 3');
+  });
+
+  it('counts verdicts the store refused for good as dropped, not written', async () => {
+    const store = {
+      async write(batch: WriteBatch) {
+        const old = (batch.wafers ?? []).filter((v) => v.end < 3000).length;
+        return { rejected: { readings: 0, scores: 0, anomalies: 0, wafers: old, reason: 'older than the raw retention policy' } };
+      },
+    };
+    const { writer, metrics } = makeWriter(store, { flushMs: 10 });
+    for (let i = 0; i < 6; i++) writer.addWaferVerdict(verdict(i));
+    await vi.advanceTimersByTimeAsync(20);
+    expect(metrics.stats).toMatchObject({ waferVerdictsWritten: 3, waferVerdictsDropped: 3, dropped: 3 });
+    await writer.stop();
+  });
+
+  it('past the hard limit drops scores, then the newest verdicts, before anomalies and readings', async () => {
+    const { writer, metrics } = makeWriter(new FlakyStore(Number.POSITIVE_INFINITY), { bufferMax: 3 });
+    for (let i = 0; i < 4; i++) writer.addReading(reading(i));
+    for (let i = 0; i < 4; i++) writer.addWaferVerdict(verdict(i));
+    expect(writer.size).toBe(6);
+    expect(metrics.stats).toMatchObject({ readingsDropped: 0, waferVerdictsDropped: 2, dropped: 2 });
   });
 });
 

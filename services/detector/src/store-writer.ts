@@ -1,4 +1,4 @@
-import type { Anomaly } from '@linewatch/protocol';
+import type { Anomaly, WaferVerdict } from '@linewatch/protocol';
 import type { ReadingPoint, ScorePoint, Store, WriteBatch, WriteResult } from '@linewatch/store';
 import type { Logger } from 'pino';
 import type { DetectorMetrics } from './metrics.js';
@@ -17,7 +17,7 @@ export interface StoreWriterOptions {
 }
 
 /**
- * Batches readings, scores and anomalies into store writes. One write is in flight at a time, so points
+ * Batches readings, scores, anomalies and wafer verdicts into store writes. One write is in flight at a time, so points
  * reach the store in arrival order. A failed write keeps its points at the head of the buffer and is
  * retried with capped exponential backoff; points are only ever lost past the hard limit or when stop()
  * gives up, and then they are counted in linewatch_points_dropped_total and logged at error.
@@ -26,6 +26,7 @@ export class StoreWriter {
   private readings: ReadingPoint[] = [];
   private scores: ScorePoint[] = [];
   private anomalies: Anomaly[] = [];
+  private wafers: WaferVerdict[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   /** Set at the shutdown deadline: a write still in flight then is already counted as dropped. */
@@ -47,7 +48,7 @@ export class StoreWriter {
   }
 
   get size(): number {
-    return this.readings.length + this.scores.length + this.anomalies.length;
+    return this.readings.length + this.scores.length + this.anomalies.length + this.wafers.length;
   }
 
   /** True while the buffer is at its soft limit: ingest should wait (see `waitForRoom`). */
@@ -79,6 +80,12 @@ export class StoreWriter {
 
   addAnomaly(anomaly: Anomaly): void {
     this.anomalies.push(anomaly);
+    this.added();
+  }
+
+  /** Every verdict, ok and baselining too: the store keeps the wafer history (a fault also comes as an anomaly). */
+  addWaferVerdict(verdict: WaferVerdict): void {
+    this.wafers.push(verdict);
     this.added();
   }
 
@@ -156,7 +163,8 @@ export class StoreWriter {
     let nReadings = share(this.readings.length);
     let nScores = share(this.scores.length);
     let nAnomalies = share(this.anomalies.length);
-    let spare = Math.min(max, total) - nReadings - nScores - nAnomalies;
+    let nWafers = share(this.wafers.length);
+    let spare = Math.min(max, total) - nReadings - nScores - nAnomalies - nWafers;
     const fill = (buffered: number, taken: number): number => {
       const k = Math.min(spare, buffered - taken);
       spare -= k;
@@ -165,10 +173,12 @@ export class StoreWriter {
     nReadings += fill(this.readings.length, nReadings);
     nScores += fill(this.scores.length, nScores);
     nAnomalies += fill(this.anomalies.length, nAnomalies);
+    nWafers += fill(this.wafers.length, nWafers);
     const batch: WriteBatch = {
       readings: this.readings.slice(0, nReadings),
       scores: this.scores.slice(0, nScores),
       anomalies: this.anomalies.slice(0, nAnomalies),
+      wafers: this.wafers.slice(0, nWafers),
     };
     const { metrics } = this.deps;
     const end = metrics.writeSeconds.startTimer();
@@ -181,7 +191,7 @@ export class StoreWriter {
       this.lastWriteOk = false;
       metrics.writeErrors.inc();
       metrics.stats.writeErrors++;
-      this.logger.warn({ err, points: nReadings + nScores + nAnomalies, failures: this.failures, retryInMs: this.backoffMs() }, 'store write failed; will retry');
+      this.logger.warn({ err, points: nReadings + nScores + nAnomalies + nWafers, failures: this.failures, retryInMs: this.backoffMs() }, 'store write failed; will retry');
       return false;
     }
     end();
@@ -192,23 +202,27 @@ export class StoreWriter {
     this.readings.splice(0, nReadings);
     this.scores.splice(0, nScores);
     this.anomalies.splice(0, nAnomalies);
+    this.wafers.splice(0, nWafers);
     // Points the store refused for good were not written: they count as dropped, never as written.
-    const refused = result?.rejected ?? { readings: 0, scores: 0, anomalies: 0, reason: '' };
-    if (refused.readings + refused.scores + refused.anomalies > 0) {
-      this.countDropped({ reading: refused.readings, score: refused.scores, anomaly: refused.anomalies }, `store refused: ${refused.reason}`);
+    const refused = result?.rejected ?? { readings: 0, scores: 0, anomalies: 0, wafers: 0, reason: '' };
+    if (refused.readings + refused.scores + refused.anomalies + refused.wafers > 0) {
+      const counts = { reading: refused.readings, score: refused.scores, anomaly: refused.anomalies, wafer: refused.wafers };
+      this.countDropped(counts, `store refused: ${refused.reason}`);
     }
     metrics.readingsWritten.inc(nReadings - refused.readings);
     metrics.scoresWritten.inc(nScores - refused.scores);
     metrics.stats.readingsWritten += nReadings - refused.readings;
     metrics.stats.scoresWritten += nScores - refused.scores;
     metrics.stats.anomaliesWritten += nAnomalies - refused.anomalies;
+    metrics.waferVerdictsWritten.inc(nWafers - refused.wafers);
+    metrics.stats.waferVerdictsWritten += nWafers - refused.wafers;
     this.updateGauge();
     return true;
   }
 
   /**
-   * Drops the `n` newest points, readings last: they are the system of record, scores can be recomputed.
-   * Newest, because the head of the buffer may be in flight to the store right now.
+   * Drops the `n` newest points, readings last: they are the system of record, scores and wafer verdicts can be
+   * recomputed from them. Newest, because the head of the buffer may be in flight to the store right now.
    */
   private drop(n: number, why: string): void {
     const take = (list: unknown[]): number => {
@@ -218,22 +232,25 @@ export class StoreWriter {
       return k;
     };
     const score = take(this.scores);
+    const wafer = take(this.wafers);
     const anomaly = take(this.anomalies);
     const reading = take(this.readings);
-    this.countDropped({ reading, score, anomaly }, why);
+    this.countDropped({ reading, score, anomaly, wafer }, why);
   }
 
   /** Counts and logs points that will never reach the store: nothing is lost without a counter. */
-  private countDropped(counts: Record<'reading' | 'score' | 'anomaly', number>, why: string): void {
+  private countDropped(counts: Record<'reading' | 'score' | 'anomaly' | 'wafer', number>, why: string): void {
     const { metrics } = this.deps;
-    for (const kind of ['reading', 'score', 'anomaly'] as const) {
+    for (const kind of ['reading', 'score', 'anomaly', 'wafer'] as const) {
       const k = counts[kind];
       if (k === 0) continue;
       metrics.pointsDropped.inc({ kind }, k);
       metrics.stats.dropped += k;
       if (kind === 'reading') metrics.stats.readingsDropped += k;
+      if (kind === 'wafer') metrics.stats.waferVerdictsDropped += k;
     }
-    this.logger.error({ why, readings: counts.reading, scores: counts.score, anomalies: counts.anomaly }, 'points dropped before reaching the store');
+    const { reading: readings, score: scores, anomaly: anomalies, wafer: wafers } = counts;
+    this.logger.error({ why, readings, scores, anomalies, wafers }, 'points dropped before reaching the store');
   }
 
   private updateGauge(): void {
