@@ -96,6 +96,7 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
   bus.on('reading', ({ point }) => writer.addReading(point));
   bus.on('score', ({ point }) => writer.addScore(point));
   bus.on('anomaly', ({ anomaly }) => writer.addAnomaly(anomaly));
+  bus.on('wafer', ({ verdict }) => writer.addWaferVerdict(verdict));
 
   // A detector runs once: start() after stop() is a no-op, since its components hold no reset path.
   let started = false;

@@ -11,7 +11,7 @@ describe('loadDetectorConfig', () => {
     expect(path.isAbsolute(c.modelsDir)).toBe(true);
     expect(c.modelsDir.endsWith(`${path.sep}models`)).toBe(true);
     expect(Object.isFrozen(c)).toBe(true);
-    expect(c.quality).toEqual({ stuckAfter: 10, clearAfter: 10, maxClockSkewMs: 5000 });
+    expect(c.quality).toEqual({ stuckAfter: 5, clearAfter: 10, maxClockSkewMs: 5000 });
     expect(c.warmupMs).toBe(30_000);
   });
 

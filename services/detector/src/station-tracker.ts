@@ -4,6 +4,7 @@ import { decide, finiteOrNull, INITIAL_DECISION, type DecisionState } from './de
 import type { DetectorEvents, EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
 import { NOT_LOADED, type ModelRegistry, type ResolvedModel } from './model-registry.js';
+import { LagBuffer } from './model/lag-buffer.js';
 import type { ScoredRow } from './model/types.js';
 import { DataQualityMonitor, DEFAULT_QUALITY_RULES, type DataQualityRules, type QualityChange } from './quality/data-quality.js';
 import type { Scorer } from './scorer.js';
@@ -30,6 +31,8 @@ interface StationState {
   /** Wall clock of the latest telemetry; replays shift `ts`, so OFFLINE uses arrival time. */
   lastSeen: number;
   quality: DataQualityMonitor;
+  /** The recent rows of the station's current model, for models that read time (`lags` > 0). */
+  lags: LagBuffer;
   /** Active data-quality issues as of the latest applied outcome: what the status shows. */
   issues: readonly DataQualityIssue[];
   /** The tool has been down, in PM or engineering since it last produced: its next PRODUCTIVE snapshot starts a warm-up. */
@@ -169,7 +172,7 @@ export class StationTracker {
     if (!s) {
       s = {
         line, station, meta: undefined, equipment: undefined, lastSeq: undefined, lastTs: undefined, lastSeen: this.now(),
-        quality: new DataQualityMonitor(this.deps.quality ?? DEFAULT_QUALITY_RULES), issues: [], warmupPending: false, warmupUntil: 0,
+        quality: new DataQualityMonitor(this.deps.quality ?? DEFAULT_QUALITY_RULES), lags: new LagBuffer(), issues: [], warmupPending: false, warmupUntil: 0,
         decision: INITIAL_DECISION, overlay: null, health: undefined, since: 0, ts: 0, score: null, threshold: null,
         modelVersion: null, contributors: [], lastWafer: undefined, replay: undefined, chain: Promise.resolve(), waiting: 0, outcomes: [],
       };
@@ -289,6 +292,7 @@ export class StationTracker {
     for (let i = 0; i < features.length; i++) {
       const v = t.values[features[i] as string];
       if (v === undefined) {
+        s.lags.reset();
         this.deps.metrics.unscored.inc({ reason: 'missing_features' });
         this.deps.metrics.stats.dataQuality++;
         this.settle(s, () => this.setUnscored(s, t, arrival, 'DATA_QUALITY', resolved));
@@ -296,9 +300,26 @@ export class StationTracker {
       }
       row[i] = v;
     }
+    let input: Float64Array = row;
+    const lags = resolved.model.meta.lags ?? 0;
+    if (lags > 0) {
+      // A window holds consecutive snapshots only: after a gap the history is not this snapshot's past.
+      if (arrival.missedSeq > 0) s.lags.reset();
+      const stacked = s.lags.push(resolved.path, row, lags);
+      if (!stacked) {
+        // The first snapshots of a step, before the model has its `lags` earlier ones: stored, not scored.
+        this.deps.metrics.unscored.inc({ reason: 'warming_up' });
+        this.settle(s, () => {
+          this.applyArrival(s, t, arrival);
+          this.publish(s, t.ts, t.replay);
+        });
+        return;
+      }
+      input = stacked;
+    }
     const outcome: Outcome = { ready: false, apply: () => undefined };
     s.outcomes.push(outcome);
-    this.deps.scorer.enqueue(resolved, row, (result) => {
+    this.deps.scorer.enqueue(resolved, input, (result) => {
       outcome.apply = () => this.applyScore(s, t, resolved, result, arrival);
       outcome.ready = true;
       this.drain(s);
@@ -423,6 +444,7 @@ export class StationTracker {
       // Any station that has sent telemetry, scored yet or not: a backtest notices silence before it scores.
       if (s.lastSeq === undefined || s.overlay === 'OFFLINE' || now - s.lastSeen <= this.deps.offlineAfterMs) continue;
       s.overlay = 'OFFLINE';
+      s.lags.reset();
       s.health = 'OFFLINE';
       s.since = now;
       this.logger.info({ line: s.line, station: s.station, lastSeen: s.lastSeen }, 'station offline');

@@ -25,7 +25,7 @@ interface OpenStep {
 interface Rebaseline {
   id: string;
   wafers: number;
-  /** Steps collected so far per (recipe, step). */
+  /** Steps collected so far per (recipe, step); a step with its N wafers is judged on its new baseline. */
   collected: Map<string, { context: ModelContext; wafers: string[]; summaries: StepSummary[] }>;
 }
 
@@ -74,7 +74,10 @@ export class WaferMonitor {
       this.get(meta.line, meta.station).type = meta.type;
     });
     bus.on('state', ({ line, station, state }) => {
-      this.get(line, station).equipment = state.state;
+      const s = this.get(line, station);
+      s.equipment = state.state;
+      // A step ends when its tool stops producing, whatever comes next: a PM's first wafers must not join it.
+      if (state.state !== 'PRODUCTIVE') this.close(s);
     });
     bus.on('command', ({ line, station, command }) => this.onCommand(line, station, command));
   }
@@ -128,8 +131,12 @@ export class WaferMonitor {
 
   private onCommand(line: string, station: string, command: Command): void {
     const s = this.get(line, station);
-    s.rebaseline = { id: command.id, wafers: command.wafers, collected: new Map() };
-    this.logger.info({ line, station, id: command.id, wafers: command.wafers, reason: command.reason }, 're-baseline requested: the next wafers set the baseline');
+    // In step order: a step that ended before the command is judged on the baseline it ran under, not collected
+    // (verdicts are worked out after the fact, so without the queue the command could reach back past the PM).
+    s.chain = s.chain.then(() => {
+      s.rebaseline = { id: command.id, wafers: command.wafers, collected: new Map() };
+      this.logger.info({ line, station, id: command.id, wafers: command.wafers, reason: command.reason }, 're-baseline requested: the next wafers set the baseline');
+    });
   }
 
   private close(s: StationWafers): void {
@@ -223,7 +230,7 @@ export class WaferMonitor {
     const file = await this.deps.baselines.set(s.line, s.station, [baseline]);
     slot.summaries = [];
     this.logger.info({ line: s.line, station: s.station, id: rb.id, context: slot.context, wafers: slot.wafers, file }, 'baseline re-set');
-    // Done once every step seen so far has its baseline; a step not seen yet keeps the old one.
-    if ([...rb.collected.values()].every((c) => c.wafers.length >= rb.wafers)) s.rebaseline = undefined;
+    // The re-baseline stays open: a recipe step that first runs later (another recipe's lot) has not been
+    // re-baselined since the PM either, so its first N wafers set its baseline too. The next command replaces it.
   }
 }
