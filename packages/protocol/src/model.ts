@@ -50,5 +50,16 @@ export const ModelMetadataSchema = z.object({
   smoothing: z.number().int().positive().optional(),
   trainedAt: z.string(),
   trainingSamples: z.number().int().nonnegative(),
+  /**
+   * SPC limits per feature, learned from the normal training rows (centre and sigma of an individuals chart): the
+   * Western Electric rules run on them next to the model score. Absent: the rules use `mean` and `std`.
+   */
+  spcCenter: z.array(z.number()).optional(),
+  spcSigma: z.array(z.number()).optional(),
+  /**
+   * Feature pairs that move together in normal data, `[i, j, r]` by feature index with their correlation, strongest
+   * first: the detector names a pair an anomaly breaks. Absent: no broken-correlation explanations.
+   */
+  pairs: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative(), z.number().min(-1).max(1)])).max(50).optional(),
 });
 export type ModelMetadata = z.infer<typeof ModelMetadataSchema>;

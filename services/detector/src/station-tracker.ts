@@ -4,7 +4,9 @@ import { decide, finiteOrNull, INITIAL_DECISION, type DecisionState } from './de
 import type { DetectorEvents, EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
 import { NOT_LOADED, type ModelRegistry, type ResolvedModel } from './model-registry.js';
+import { brokenCorrelations, standardise } from './explain/broken-correlations.js';
 import { LagBuffer } from './model/lag-buffer.js';
+import { RunRules } from './spc/western-electric.js';
 import type { ScoredRow } from './model/types.js';
 import { DataQualityMonitor, DEFAULT_QUALITY_RULES, type DataQualityRules, type QualityChange } from './quality/data-quality.js';
 import type { Scorer } from './scorer.js';
@@ -17,7 +19,7 @@ export const DEFAULT_WARMUP_MS = 30_000;
  * experimented on it, and the chamber has to settle. STANDBY is not among them: the tool idles there
  * between wafers, and warming up after each would leave the start of every wafer unwatched.
  */
-const WARMUP_AFTER: ReadonlySet<EquipmentState> = new Set(['SCHEDULED_DOWN', 'UNSCHEDULED_DOWN', 'ENGINEERING', 'NON_SCHEDULED']);
+export const WARMUP_AFTER: ReadonlySet<EquipmentState> = new Set(['SCHEDULED_DOWN', 'UNSCHEDULED_DOWN', 'ENGINEERING', 'NON_SCHEDULED']);
 
 type Overlay = 'OFFLINE' | 'DATA_QUALITY' | 'UNMODELLED';
 
@@ -33,6 +35,8 @@ interface StationState {
   quality: DataQualityMonitor;
   /** The recent rows of the station's current model, for models that read time (`lags` > 0). */
   lags: LagBuffer;
+  /** Western Electric run rules over the current model's sensors; a new model (step) starts them afresh. */
+  spc: { path: string; rules: RunRules } | undefined;
   /** Active data-quality issues as of the latest applied outcome: what the status shows. */
   issues: readonly DataQualityIssue[];
   /** The tool has been down, in PM or engineering since it last produced: its next PRODUCTIVE snapshot starts a warm-up. */
@@ -172,7 +176,7 @@ export class StationTracker {
     if (!s) {
       s = {
         line, station, meta: undefined, equipment: undefined, lastSeq: undefined, lastTs: undefined, lastSeen: this.now(),
-        quality: new DataQualityMonitor(this.deps.quality ?? DEFAULT_QUALITY_RULES), lags: new LagBuffer(), issues: [], warmupPending: false, warmupUntil: 0,
+        quality: new DataQualityMonitor(this.deps.quality ?? DEFAULT_QUALITY_RULES), lags: new LagBuffer(), spc: undefined, issues: [], warmupPending: false, warmupUntil: 0,
         decision: INITIAL_DECISION, overlay: null, health: undefined, since: 0, ts: 0, score: null, threshold: null,
         modelVersion: null, contributors: [], lastWafer: undefined, replay: undefined, chain: Promise.resolve(), waiting: 0, outcomes: [],
       };
@@ -384,6 +388,11 @@ export class StationTracker {
     if (!t.replay) this.deps.metrics.readingAgeSeconds.observe(Math.max(0, decidedAt - t.ts) / 1000);
     const meta = resolved.model.meta;
     const suppressed = arrival.issues.length > 0 ? 'data_quality' : arrival.warmingUp ? 'warmup' : undefined;
+    if (s.spc?.path !== resolved.path) {
+      s.spc = { path: resolved.path, rules: new RunRules(meta.features, { center: meta.spcCenter ?? meta.mean, sigma: meta.spcSigma ?? meta.std }) };
+    }
+    const hits = s.spc.rules.pushRecord(t.values);
+    const pairs = meta.pairs;
     // A suppressed snapshot still goes through decide() for what `anomalous` means, as a state that cannot alarm
     // (decide suppresses outside PRODUCTIVE); its verdict is then dropped: health stays, counters restart.
     const d = decide(
@@ -391,6 +400,8 @@ export class StationTracker {
       {
         line: s.line, station: s.station, ts: t.ts, seq: t.seq, values: t.values, context: t.context, replay: t.replay,
         row: result, model: meta, equipmentState: suppressed ? 'ENGINEERING' : arrival.equipmentState,
+        rules: hits,
+        ...(pairs ? { brokenCorrelations: () => brokenCorrelations(pairs, standardise(t.values, meta), meta.features, 5) } : {}),
       },
       {
         warnAfter: this.deps.warnAfter, alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter,

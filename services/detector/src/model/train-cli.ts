@@ -10,19 +10,23 @@
  * `npm run train -- RECORDING|DIR... --out DIR [--per type|station]` fits the same sets on recorded, replayed or
  * imported data instead: every normal row of the recordings (rows labelled faulty or inside a truth window are
  * left out), one set per station type (or per station).
+ *
+ * Both also fit the wafer-level models (`{out}/wafer/{type}/{recipe}--{step}.onnx`) from the normal wafers: of the
+ * recordings, or of `--wafer-hours` (default 8) of the simulated tool; `--wafer-hours 0` skips them.
  */
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LINE } from '@linewatch/simulators';
 import { z } from 'zod';
-import { listRecordings } from '@linewatch/recording';
+import { listRecordings, readHeader } from '@linewatch/recording';
 import { collectTrainingRows, minimumRows } from '../backtest/training.js';
 import { runsFromTimestamps } from './lagged.js';
 import { writeModelSet, type WrittenSet } from './model-files.js';
 import { summarise } from './train.js';
 import { DEFAULT_VARIANCE_TARGET, MIN_CONTEXT_ROWS, trainContextSet, type TrainSetOptions } from './train-set.js';
 import { sampleTrainingRows } from './training-data.js';
+import { simulatedWaferSteps, trainWaferFromRecordings, trainWaferSteps, waferSummaryLines } from '../wafer/train-wafer-files.js';
 
 const ArgsSchema = z.object({
   /** Train only this station type; default: every type on the default line. */
@@ -41,13 +45,15 @@ const ArgsSchema = z.object({
   /** Confidence of the control limits: the target per-sample false-alarm rate is 1 − alpha. */
   alpha: z.coerce.number().gt(0.5).lt(1).default(0.999),
   /**
-   * pca: one (smoothed) snapshot; dpca: also the 1–2 before; auto: per model, whichever detects a small step best
-   * at the target false-alarm rate. auto is the default because it came out ahead on the simulated line
-   * (compare-families.ts): with the same false alarms it caught 3σ steps and slow drifts several times as often.
+   * pca: one (smoothed) snapshot; dpca: also the 1–2 before; auto: per model, whichever detects a small 3σ step
+   * best at the target false-alarm rate. dpca without smoothing is the default, chosen by the detection benchmark
+   * (`npm run eval:detection`, docs/detection.md): every fault of 96 detected with no false alert in 24 h. auto
+   * with smoothing caught drifts sooner and small steps more often but averaged two spikes of twelve away and
+   * raised false alerts on one station.
    */
-  family: z.enum(['auto', 'pca', 'dpca']).default('auto'),
-  /** Snapshots averaged before the PCA, or auto to choose among 1, 2, 4 per model. */
-  smoothing: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(16)]).default('auto'),
+  family: z.enum(['auto', 'pca', 'dpca']).default('dpca'),
+  /** Snapshots averaged before the PCA, or auto to choose among 1, 2, 4 per model (default 1: no smoothing, see family). */
+  smoothing: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(16)]).default(1),
   /** Share of the variance each PCA keeps in its model space; the rest is the residual (SPE) space. */
   variance: z.coerce.number().gt(0.5).lt(1).default(DEFAULT_VARIANCE_TARGET),
   /** Normal rows a (recipe, step) needs for a model of its own (80% fit, 20% held out). */
@@ -56,6 +62,8 @@ const ArgsSchema = z.object({
   recordings: z.array(z.string().min(1)),
   /** With recordings: one model set per station type (shared by its stations) or per station id. */
   per: z.enum(['type', 'station']).default('type'),
+  /** Simulated hours of normal wafers per station type for the wafer-level models; 0: no wafer models. */
+  waferHours: z.coerce.number().min(0).max(200).default(8),
 });
 
 type Args = z.infer<typeof ArgsSchema>;
@@ -88,6 +96,11 @@ async function trainOnRecordings(args: Args, outDir: string): Promise<void> {
     process.stdout.write(`${set.name}: ${set.rows.length} normal rows from ${files.length} recording(s), ${left}\n`);
     report(written, removed, set.name);
   }
+  if (args.waferHours === 0) return;
+  // Wafer models, by station type (or station) as the sample-wise sets: the recordings' metas name the types.
+  const types = new Map<string, string>();
+  if (args.per === 'type') for (const f of files) for (const s of (await readHeader(f)).stations) if (s.type) types.set(s.station, s.type);
+  for (const line of waferSummaryLines(await trainWaferFromRecordings(files, outDir, { types }))) process.stdout.write(`${line}\n`);
 }
 
 function trainSettings(args: Args): Pick<TrainSetOptions, 'alpha' | 'varianceTarget' | 'minContextRows' | 'family' | 'smoothing'> {
@@ -109,9 +122,10 @@ async function main(): Promise<void> {
       family: { type: 'string' },
       smoothing: { type: 'string' },
       'min-context-rows': { type: 'string' },
+      'wafer-hours': { type: 'string' },
     },
   });
-  const parsed = ArgsSchema.safeParse({ ...values, minContextRows: values['min-context-rows'], recordings: positionals });
+  const parsed = ArgsSchema.safeParse({ ...values, minContextRows: values['min-context-rows'], waferHours: values['wafer-hours'], recordings: positionals });
   if (!parsed.success) {
     throw new Error(`train: ${parsed.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
@@ -134,6 +148,12 @@ async function main(): Promise<void> {
     const set = trainContextSet(features, rows, contexts, { ...trainSettings(args), stationType: type, runs });
     const { files, removed } = await writeModelSet(outDir, type, set);
     report(files, removed, type);
+    if (args.waferHours > 0) {
+      const steps = await simulatedWaferSteps(type, args.waferHours, args.seed);
+      const station = DEFAULT_LINE.stations.find((s) => s.type === type)?.id ?? type;
+      const result = await trainWaferSteps(steps, outDir, { types: new Map([[station, type]]) });
+      for (const line of waferSummaryLines(result)) process.stdout.write(`${line}\n`);
+    }
   }
 }
 

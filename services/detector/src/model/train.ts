@@ -1,3 +1,5 @@
+import { strongPairs } from '../explain/broken-correlations.js';
+import { learnSpcLimits } from '../spc/limits.js';
 import { ModelMetadataSchema, type ModelMetadata } from '@linewatch/protocol';
 import { contextLabel, type ModelContext } from './context.js';
 import { isStatic, pcaLags, specFor, stackWindow, type LagSpec } from './lagged.js';
@@ -92,6 +94,18 @@ function candidateSpecs(family: Family, smoothing: number | 'auto'): LagSpec[] {
  * (family × smoothing), calibrates each to the target false-alarm rate on the held-out tail, and keeps the
  * simplest whose sensitivity to a small step is within SENSITIVITY_TOLERANCE of the best.
  */
+/** SPC limits (learned as an individuals chart) and the strongly correlated pairs of the normal rows. */
+function spcAndPairs(features: string[], rows: number[][]): Pick<ModelMetadata, 'spcCenter' | 'spcSigma' | 'pairs'> {
+  if (rows.length < 2) return {};
+  const limits = learnSpcLimits(rows);
+  const round = (v: number): number => Number(v.toPrecision(7));
+  return {
+    spcCenter: limits.center.map(round),
+    spcSigma: limits.sigma.map(round),
+    pairs: strongPairs(features, rows, { max: 50 }).map(([i, j, r]) => [i, j, Math.round(r * 1e4) / 1e4] as [number, number, number]),
+  };
+}
+
 export function trainPca(features: string[], rows: number[][], opts: TrainOptions): TrainedPca & { selection: Selection } {
   const { family = 'pca', smoothing = 1, screen = true } = opts;
   const screened = screen ? screenSensors(features, rows) : { keep: features.map((_, j) => j), excluded: [] };
@@ -127,10 +141,15 @@ export function trainPca(features: string[], rows: number[][], opts: TrainOption
   const chosen = fits.findIndex((f) => f.candidate.sensitivity >= best - SENSITIVITY_TOLERANCE);
   const model = (fits[chosen] as (typeof fits)[number]).model;
   const selection: Selection = { excluded, candidates: fits.map((f) => f.candidate), chosen };
-  return { model, selection, ...exportModel(model, selection, opts) };
+  return { model, selection, ...exportModel(model, selection, opts, spcAndPairs(kept, keptRows)) };
 }
 
-function exportModel(model: PcaModel, selection: Selection, opts: TrainOptions): { metadata: ModelMetadata; onnx: Uint8Array } {
+function exportModel(
+  model: PcaModel,
+  selection: Selection,
+  opts: TrainOptions,
+  explain: Pick<ModelMetadata, 'spcCenter' | 'spcSigma' | 'pairs'>,
+): { metadata: ModelMetadata; onnx: Uint8Array } {
   const spec = lagSpecOf(model);
   const family = familyOf(spec);
   const trainedAt = (opts.trainedAt ?? new Date()).toISOString();
@@ -152,6 +171,8 @@ function exportModel(model: PcaModel, selection: Selection, opts: TrainOptions):
     ...(isStatic(spec) ? {} : spec),
     trainedAt,
     trainingSamples: model.trainingSamples,
+    // SPC run rules and broken-correlation explanations work on single snapshots of the kept sensors.
+    ...explain,
   } satisfies ModelMetadata);
   // Extra keys outside the contract: how the settings and limits were reached, for whoever audits a model file.
   const extra: Record<string, string> = {

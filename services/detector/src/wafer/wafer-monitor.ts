@@ -5,6 +5,7 @@ import type { DetectorEvents, EventBus } from '../event-bus.js';
 import type { DetectorMetrics } from '../metrics.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { contextKey, type ModelContext } from '../model/context.js';
+import { DEFAULT_WARMUP_MS, WARMUP_AFTER } from '../station-tracker.js';
 import { baselineVector, meanIndicators, type Baseline, type BaselineStore } from './baselines.js';
 import { MIN_STEP_SAMPLES, StepTrace, type StepSummary } from './indicators.js';
 import { scoreStep } from './wafer-score.js';
@@ -34,6 +35,10 @@ interface StationWafers {
   station: string;
   type: string | undefined;
   equipment: EquipmentState | undefined;
+  /** Back from down, PM or engineering and not PRODUCTIVE again yet. */
+  warmupPending: boolean;
+  /** Steps that start before this (reading ts) are not judged: the tool is still settling after it came back. */
+  warmUntil: number;
   open: OpenStep | undefined;
   rebaseline: Rebaseline | undefined;
   /** Verdicts of one station are given in step order. */
@@ -50,6 +55,8 @@ export interface WaferMonitorDeps {
   /** score > threshold × this is critical. */
   criticalFactor?: number;
   topContributors?: number;
+  /** Reading time after a tool's return from down, PM or engineering in which its steps are not judged (WARMUP_MS). */
+  warmupMs?: number;
 }
 
 /**
@@ -76,8 +83,19 @@ export class WaferMonitor {
     bus.on('state', ({ line, station, state }) => {
       const s = this.get(line, station);
       s.equipment = state.state;
-      // A step ends when its tool stops producing, whatever comes next: a PM's first wafers must not join it.
-      if (state.state !== 'PRODUCTIVE') this.close(s);
+      if (WARMUP_AFTER.has(state.state)) s.warmupPending = true;
+      if (state.state === 'PRODUCTIVE' && s.warmupPending) {
+        s.warmupPending = false;
+        s.warmUntil = state.since + (this.deps.warmupMs ?? DEFAULT_WARMUP_MS);
+      }
+      // A step ends when its tool stops producing. Cut short, it is no wafer to judge (the tool's state says what
+      // happened); a PM's first wafers must not join it either.
+      if (state.state !== 'PRODUCTIVE' && s.open) {
+        const open = s.open;
+        s.open = undefined;
+        if (WARMUP_AFTER.has(state.state)) s.chain = s.chain.then(() => this.unjudged('interrupted'));
+        else this.closeStep(s, open);
+      }
     });
     bus.on('command', ({ line, station, command }) => this.onCommand(line, station, command));
   }
@@ -103,7 +121,7 @@ export class WaferMonitor {
     const key = `${line}/${station}`;
     let s = this.stations.get(key);
     if (!s) {
-      s = { line, station, type: undefined, equipment: undefined, open: undefined, rebaseline: undefined, chain: Promise.resolve() };
+      s = { line, station, type: undefined, equipment: undefined, warmupPending: false, warmUntil: 0, open: undefined, rebaseline: undefined, chain: Promise.resolve() };
       this.stations.set(key, s);
     }
     return s;
@@ -143,6 +161,10 @@ export class WaferMonitor {
     const open = s.open;
     if (!open) return;
     s.open = undefined;
+    this.closeStep(s, open);
+  }
+
+  private closeStep(s: StationWafers, open: OpenStep): void {
     const summary = open.trace.finish();
     s.chain = s.chain
       .then(() => this.judge(s, open, summary))
@@ -159,6 +181,7 @@ export class WaferMonitor {
 
   private async judge(s: StationWafers, open: OpenStep, summary: StepSummary): Promise<void> {
     if (summary.samples < MIN_STEP_SAMPLES) return this.unjudged('too_short');
+    if (summary.start < s.warmUntil) return this.unjudged('warmup');
     // A step run outside PRODUCTIVE (engineering, a PM test wafer) is expected to look different.
     if (!open.productive) return this.unjudged('not_productive');
     const resolved = await this.deps.registry.resolve(s.station, s.type, open.context);
