@@ -46,6 +46,12 @@ export const ModelMetadataSchema = z.object({
    * @example lags 2 with features [a, b]: x row = [a_t, b_t, a_t−1, b_t−1, a_t−2, b_t−2]
    */
   lags: z.number().int().nonnegative().optional(),
+  /**
+   * Time between the snapshots a lagged model was trained on (ms): the detector feeds the snapshots nearest to
+   * t − k·lagPeriodMs (within half a period), so a model trained at 1 Hz reads the same past on a 10 Hz stream.
+   * Absent: the previous `lags` snapshots, whatever their spacing (a bring-your-own model's choice).
+   */
+  lagPeriodMs: z.number().positive().optional(),
   /** Moving-average window over the last `smoothing` snapshots (≤ lags + 1), applied inside the graph; absent means 1. */
   smoothing: z.number().int().positive().optional(),
   trainedAt: z.string(),

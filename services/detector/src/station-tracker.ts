@@ -309,7 +309,8 @@ export class StationTracker {
     if (lags > 0) {
       // A window holds consecutive snapshots only: after a gap the history is not this snapshot's past.
       if (arrival.missedSeq > 0) s.lags.reset();
-      const stacked = s.lags.push(resolved.path, row, lags);
+      const period = resolved.model.meta.lagPeriodMs;
+      const stacked = s.lags.push(resolved.path, row, lags, period ? { ts: t.ts, periodMs: period } : undefined);
       if (!stacked) {
         // The first snapshots of a step, before the model has its `lags` earlier ones: stored, not scored.
         this.deps.metrics.unscored.inc({ reason: 'warming_up' });

@@ -46,19 +46,20 @@ describe('backtest of a simulated run with injected faults', () => {
     const { report } = await backtest(options());
     // The tool that is down sends nothing for 30 s (300 snapshots at 10 Hz).
     expect(report.totals).toEqual({ runs: 1, telemetry: 8 * 6000 - 300, scored: 8 * 6000 - 300, unscored: 0 });
-    expect(report.windows.map((w) => [w.station, w.fault, w.detected, w.detectedBy])).toEqual([
-      ['cmp-01', 'step', true, 'ALARM'],
-      ['etch-01', 'step', true, 'ALARM'],
-      // A tool down is no process ALARM by design: it shows as its equipment state (at once) and then OFFLINE.
-      ['inspection-01', 'tool_down', true, 'UNSCHEDULED_DOWN'],
+    expect(report.runs[0]?.unscoredBy).toEqual({ UNMODELLED: 0, DATA_QUALITY: 0, warmingUp: 0, duplicateOrLate: 0 });
+    expect(report.windows.map((w) => [w.station, w.fault, w.detected])).toEqual([
+      ['cmp-01', 'step', true],
+      ['etch-01', 'step', true],
+      ['inspection-01', 'tool_down', true],
     ]);
+    // A step shows as a sample-wise ALARM or, first when it starts late in a wafer's step, a faulty wafer; a tool
+    // down is no process ALARM by design: it shows as its equipment state (at once) and then OFFLINE.
+    expect(['ALARM', 'WAFER']).toContain(report.windows[0]?.detectedBy);
+    expect(report.windows[1]?.detectedBy).toBe('ALARM');
+    expect(report.windows[2]?.detectedBy).toBe('UNSCHEDULED_DOWN');
     expect(report.windows[2]?.timeToDetectMs).toBeLessThanOrEqual(100);
     expect(report.windows[2]?.shown).toEqual(expect.arrayContaining(['OFFLINE', 'UNSCHEDULED_DOWN']));
-    for (const w of report.windows.filter((x) => x.fault === 'step')) {
-      // ALARM needs 3 anomalous samples in a row: at 10 Hz the earliest is 0.2 s after the first.
-      expect(w.timeToDetectMs).toBeGreaterThanOrEqual(200);
-      expect(w.timeToDetectMs).toBeLessThanOrEqual(30_000);
-    }
+    for (const w of report.windows.filter((x) => x.fault === 'step')) expect(w.timeToDetectMs).toBeLessThanOrEqual(30_000);
     expect(report.events).toMatchObject({ windows: 3, detected: 3, missed: 0 });
     // Every alert is an anomaly event the live detector would have published, with its deterministic id.
     const etch = report.windows.find((w) => w.station === 'etch-01');

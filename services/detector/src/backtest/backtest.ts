@@ -40,7 +40,7 @@ export interface RunSummary {
   scored: number;
   unscored: number;
   /** Why snapshots went unscored: no model, a sensor the model needs missing, or a duplicate or late seq. */
-  unscoredBy: { UNMODELLED: number; DATA_QUALITY: number; duplicateOrLate: number };
+  unscoredBy: { UNMODELLED: number; DATA_QUALITY: number; warmingUp: number; duplicateOrLate: number };
   /** Models this run was scored with: the given path, or `trained:{N}` for its own. */
   models: string;
 }
@@ -70,7 +70,7 @@ function unscoredBy(trace: RunTrace, unscored: number): RunSummary['unscoredBy']
   const count = (health: string) => trace.stations.reduce((n, s) => n + s.overlays.filter((o) => o.health === health).length, 0);
   const UNMODELLED = count('UNMODELLED');
   const DATA_QUALITY = count('DATA_QUALITY');
-  return { UNMODELLED, DATA_QUALITY, duplicateOrLate: unscored - UNMODELLED - DATA_QUALITY };
+  return { UNMODELLED, DATA_QUALITY, warmingUp: trace.warmingUp, duplicateOrLate: unscored - UNMODELLED - DATA_QUALITY - trace.warmingUp };
 }
 
 async function expand(inputs: string[]): Promise<string[]> {

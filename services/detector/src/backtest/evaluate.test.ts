@@ -31,7 +31,7 @@ function windowsOf(t: StationTrace, labels: string, fault: string): FaultWindow[
 }
 
 function run(stations: { t: StationTrace; labels: string; fault: string }[]): RunTrace {
-  return { run: 'r', file: 'r.jsonl.gz', header: HEADER, stations: stations.map((s) => s.t), windows: stations.flatMap((s) => windowsOf(s.t, s.labels, s.fault)), anomalies: [] };
+  return { run: 'r', file: 'r.jsonl.gz', header: HEADER, stations: stations.map((s) => s.t), windows: stations.flatMap((s) => windowsOf(s.t, s.labels, s.fault)), anomalies: [], warmingUp: 0 };
 }
 
 describe('evaluate', () => {

@@ -270,7 +270,11 @@ function windowResult(w: FaultWindow, t: StationTrace | undefined, graceMs: numb
 /** Time a station was scored in a run (first to last scored snapshot after training, plus one sample). */
 function stationSpanMs(t: StationTrace): number {
   const from = firstScored(t);
-  if (from >= t.ts.length) return 0;
+  if (from >= t.ts.length) {
+    // Nothing scored snapshot by snapshot (only wafer models): the span of the wafers it judged.
+    const first = t.wafers.find((v) => t.trainedUntil === null || v.start > t.trainedUntil)?.start;
+    return first === undefined ? 0 : t.lastTs - first;
+  }
   const first = t.ts[from] as number;
   const last = t.ts.at(-1) as number;
   const step = t.ts.length - from > 1 ? (last - first) / (t.ts.length - from - 1) : 0;

@@ -214,5 +214,7 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
       return stationWindows.some((w) => w.source === 'truth' && ts >= w.start && ts <= w.end) ? 1 : 0;
     });
   }
-  return { run, file, header, stations: traces, windows, anomalies };
+  // Snapshots a time-aware model could not score yet (the first ones of each step): counted by the tracker.
+  const warmingUp = (await metrics.unscored.get()).values.find((v) => v.labels.reason === 'warming_up')?.value ?? 0;
+  return { run, file, header, stations: traces, windows, anomalies, warmingUp };
 }

@@ -18,10 +18,11 @@ export function summaryLines(r: BacktestReport): string[] {
     `faults     ${e.detected}/${e.windows} detected (${pct(e.detectionRate)}), time to detect median ${secs(e.timeToDetect.medianMs)} p90 ${secs(e.timeToDetect.p90Ms)}`,
     `alerts     ${e.falseAlerts} false over ${e.hours.toFixed(2)} h: ${e.falseAlertsPerShift === null ? '—' : e.falseAlertsPerShift.toFixed(2)} per ${r.options.shiftHours}-hour shift${falseByKind(r)}`,
   ];
-  const by = { UNMODELLED: 0, DATA_QUALITY: 0, duplicateOrLate: 0 };
+  const by = { UNMODELLED: 0, DATA_QUALITY: 0, warmingUp: 0, duplicateOrLate: 0 };
   for (const run of r.runs) for (const k of Object.keys(by) as (keyof typeof by)[]) by[k] += run.unscoredBy[k];
   if (by.UNMODELLED > 0) lines.push(`WARNING    ${by.UNMODELLED} snapshots had no model (UNMODELLED): check --model and the station types`);
   if (by.DATA_QUALITY > 0) lines.push(`WARNING    ${by.DATA_QUALITY} snapshots lacked a sensor their model needs (DATA_QUALITY)`);
+  if (by.warmingUp > 0) lines.push(`note       ${by.warmingUp} snapshots opened a recipe step before a time-aware model had its earlier snapshots (warming up), stored but not scored`);
   if (by.duplicateOrLate > 0) lines.push(`note       ${by.duplicateOrLate} snapshots were duplicates or arrived late (seq), stored but not scored`);
   if (e.cutOff > 0) lines.push(`note       ${e.cutOff} fault windows opened after the recording ended for their station; not counted`);
   if (e.byFault.length > 0) {

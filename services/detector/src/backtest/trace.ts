@@ -56,4 +56,6 @@ export interface RunTrace {
   windows: FaultWindow[];
   /** Anomaly events as the detector published them (ALARM entries and escalations). */
   anomalies: Anomaly[];
+  /** Snapshots stored unscored because a time-aware model had not seen its `lags` earlier ones of the step yet. */
+  warmingUp: number;
 }

@@ -72,4 +72,30 @@ describe('LagBuffer', () => {
     expect(live).toEqual(trained);
     expect(trained).toEqual([[2, 20, 1, 10], [3, 30, 2, 20], [5, 50, 4, 40], [6, 60, 5, 50]]);
   });
+
+  it('with a lag period, reads the snapshots nearest t − k·period, so a 1 Hz model sees the same past at 10 Hz', () => {
+    const buffer = new LagBuffer();
+    const at = (ts: number) => ({ ts, periodMs: 1000 });
+    // 10 Hz: snapshots every 100 ms, value = ts / 100.
+    const out: (number[] | undefined)[] = [];
+    for (let ts = 0; ts <= 2500; ts += 100) {
+      const r = buffer.push('k', row(ts / 100), 2, at(ts));
+      out.push(r ? Array.from(r) : undefined);
+    }
+    // Warming up until 2 periods of history exist, within half a period: at 1.5 s the one at 0.5 s and, for
+    // -0.5 s, the one at 0 s (exactly half a period off) fill the window; at 1.4 s nothing is close enough to -0.6 s.
+    expect(out.slice(0, 15).every((r) => r === undefined)).toBe(true);
+    expect(out[15]).toEqual([15, 5, 0]);
+    expect(out[20]).toEqual([20, 10, 0]);
+    expect(out[25]).toEqual([25, 15, 5]);
+  });
+
+  it('with a lag period, waits after a gap longer than half a period instead of reading across it', () => {
+    const buffer = new LagBuffer();
+    buffer.push('k', row(1), 1, { ts: 0, periodMs: 1000 });
+    expect(Array.from(buffer.push('k', row(2), 1, { ts: 1000, periodMs: 1000 })!)).toEqual([2, 1]);
+    // The snapshot 1 s before ts 3000 would be at 2000: none within 500 ms.
+    expect(buffer.push('k', row(3), 1, { ts: 3000, periodMs: 1000 })).toBeUndefined();
+    expect(Array.from(buffer.push('k', row(4), 1, { ts: 3900, periodMs: 1000 })!)).toEqual([4, 3]);
+  });
 });

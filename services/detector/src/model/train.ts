@@ -25,6 +25,8 @@ export interface TrainOptions extends Omit<PcaOptions, 'lags' | 'smoothing'> {
   smoothing?: number | 'auto';
   /** Leave out constant and drifting sensors (selection.ts); default true. */
   screen?: boolean;
+  /** Time between the training snapshots (ms), recorded as `lagPeriodMs` on a lagged model so any rate reads the same past. */
+  samplePeriodMs?: number;
 }
 
 /** One setting training tried, with how it did on the held-out normal data. */
@@ -169,6 +171,7 @@ function exportModel(
     components: model.components,
     alpha: model.alpha,
     ...(isStatic(spec) ? {} : spec),
+    ...(spec.lags > 0 && opts.samplePeriodMs ? { lagPeriodMs: opts.samplePeriodMs } : {}),
     trainedAt,
     trainingSamples: model.trainingSamples,
     // SPC run rules and broken-correlation explanations work on single snapshots of the kept sensors.
