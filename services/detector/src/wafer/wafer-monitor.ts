@@ -166,8 +166,10 @@ export class WaferMonitor {
 
   private closeStep(s: StationWafers, open: OpenStep): void {
     const summary = open.trace.finish();
+    // Decided now, not when the verdict is worked out: by then later state changes (a PM) may have arrived.
+    const warmingUp = summary.start < s.warmUntil;
     s.chain = s.chain
-      .then(() => this.judge(s, open, summary))
+      .then(() => this.judge(s, open, summary, warmingUp))
       .catch((err: unknown) => {
         this.deps.metrics.handlerErrors.inc({ event: 'wafer' });
         this.deps.metrics.stats.handlerErrors++;
@@ -179,9 +181,9 @@ export class WaferMonitor {
     this.deps.metrics.waferSteps.inc({ verdict: 'unjudged', reason });
   }
 
-  private async judge(s: StationWafers, open: OpenStep, summary: StepSummary): Promise<void> {
+  private async judge(s: StationWafers, open: OpenStep, summary: StepSummary, warmingUp: boolean): Promise<void> {
     if (summary.samples < MIN_STEP_SAMPLES) return this.unjudged('too_short');
-    if (summary.start < s.warmUntil) return this.unjudged('warmup');
+    if (warmingUp) return this.unjudged('warmup');
     // A step run outside PRODUCTIVE (engineering, a PM test wafer) is expected to look different.
     if (!open.productive) return this.unjudged('not_productive');
     const resolved = await this.deps.registry.resolve(s.station, s.type, open.context);
