@@ -125,7 +125,7 @@ describe.skipIf(!ok)('the station view in Chromium: wafer verdicts, data quality
       await expect.poll(() => other.getByTestId('station-view-name').innerText(), { timeout: 10_000 }).toBe('Metal etch');
       await other.getByTestId('rebaseline-open').click();
       // Nothing is sent before the confirmation.
-      expect(await other.getByTestId('rebaseline-form').isVisible()).toBe(true);
+      await expect.poll(() => other.getByTestId('rebaseline-form').isVisible(), { timeout: 5_000 }).toBe(true);
       expect(await other.getByTestId('rebaseline-form').innerText()).toContain('Take the next wafers of Metal etch as its new wafer-level baseline?');
       await other.getByTestId('rebaseline-wafers').fill('7');
       await other.getByTestId('rebaseline-reason').fill('after PM: chamber clean');
@@ -138,7 +138,7 @@ describe.skipIf(!ok)('the station view in Chromium: wafer verdicts, data quality
       await expect.poll(() => other.getByTestId('rebaseline-message').innerText(), { timeout: 5_000 }).toMatch(
         /^Re-baseline sent at \d\d:\d\d:\d\d: the next 7 wafers of Metal etch become its wafer-level baseline \(command rebaseline\//,
       );
-      expect(await other.getByTestId('rebaseline-form').isVisible()).toBe(false);
+      await expect.poll(() => other.getByTestId('rebaseline-form').isVisible(), { timeout: 5_000 }).toBe(false);
       await expect.poll(() => commands.length, { timeout: 5_000 }).toBe(1);
       expect(commands[0]).toMatchObject({ type: 'rebaseline', wafers: 7, reason: 'after PM: chamber clean' });
       expect(commands[0]?.id).toBe(`rebaseline/${line}/etch-01/${commands[0]?.requestedAt}`);

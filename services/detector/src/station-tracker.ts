@@ -36,7 +36,7 @@ interface StationState {
   /** The recent rows of the station's current model, for models that read time (`lags` > 0). */
   lags: LagBuffer;
   /** Western Electric run rules over the current model's sensors; a new model (step) starts them afresh. */
-  spc: { path: string; rules: RunRules } | undefined;
+  spc: { model: ResolvedModel['model']; rules: RunRules } | undefined;
   /** Active data-quality issues as of the latest applied outcome: what the status shows. */
   issues: readonly DataQualityIssue[];
   /** The tool has been down, in PM or engineering since it last produced: its next PRODUCTIVE snapshot starts a warm-up. */
@@ -389,10 +389,13 @@ export class StationTracker {
     if (!t.replay) this.deps.metrics.readingAgeSeconds.observe(Math.max(0, decidedAt - t.ts) / 1000);
     const meta = resolved.model.meta;
     const suppressed = arrival.issues.length > 0 ? 'data_quality' : arrival.warmingUp ? 'warmup' : undefined;
-    if (s.spc?.path !== resolved.path) {
-      s.spc = { path: resolved.path, rules: new RunRules(meta.features, { center: meta.spcCenter ?? meta.mean, sigma: meta.spcSigma ?? meta.std }) };
+    // By model, not by file: a hot-reloaded file brings new limits. A gap breaks every run (a rule reads consecutive
+    // snapshots), and a snapshot that is not judged (bad data, warm-up) does not feed the runs.
+    if (s.spc?.model !== resolved.model) {
+      s.spc = { model: resolved.model, rules: new RunRules(meta.features, { center: meta.spcCenter ?? meta.mean, sigma: meta.spcSigma ?? meta.std }) };
     }
-    const hits = s.spc.rules.pushRecord(t.values);
+    if (arrival.missedSeq > 0) s.spc.rules.reset();
+    const hits = suppressed ? [] : s.spc.rules.pushRecord(t.values);
     const pairs = meta.pairs;
     // A suppressed snapshot still goes through decide() for what `anomalous` means, as a state that cannot alarm
     // (decide suppresses outside PRODUCTIVE); its verdict is then dropped: health stays, counters restart.

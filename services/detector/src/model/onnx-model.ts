@@ -48,6 +48,12 @@ export function readModelMetadata(path: string, bytes: Uint8Array): { meta: Mode
   if (meta.mean.length !== n || meta.std.length !== n) {
     throw new Error(`model ${path}: metadata mean/std have ${meta.mean.length}/${meta.std.length} entries for ${n} features`);
   }
+  for (const key of ['spcCenter', 'spcSigma'] as const) {
+    const values = meta[key];
+    if (values && values.length !== n) throw new Error(`model ${path}: metadata ${key} has ${values.length} entries for ${n} features`);
+  }
+  const pair = meta.pairs?.find(([i, j]) => i >= n || j >= n || i === j);
+  if (pair) throw new Error(`model ${path}: metadata pairs names feature indexes ${pair[0]} and ${pair[1]}; there are ${n} features`);
   return { meta, proto };
 }
 

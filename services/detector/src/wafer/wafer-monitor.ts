@@ -37,6 +37,9 @@ interface StationWafers {
   equipment: EquipmentState | undefined;
   /** Back from down, PM or engineering and not PRODUCTIVE again yet. */
   warmupPending: boolean;
+  /** The latest snapshot taken (seq and ts), to tell a redelivered or late one. */
+  lastSeq: number | undefined;
+  lastTs: number;
   /** Steps that start before this (reading ts) are not judged: the tool is still settling after it came back. */
   warmUntil: number;
   open: OpenStep | undefined;
@@ -121,7 +124,7 @@ export class WaferMonitor {
     const key = `${line}/${station}`;
     let s = this.stations.get(key);
     if (!s) {
-      s = { line, station, type: undefined, equipment: undefined, warmupPending: false, warmUntil: 0, open: undefined, rebaseline: undefined, chain: Promise.resolve() };
+      s = { line, station, type: undefined, equipment: undefined, warmupPending: false, lastSeq: undefined, lastTs: 0, warmUntil: 0, open: undefined, rebaseline: undefined, chain: Promise.resolve() };
       this.stations.set(key, s);
     }
     return s;
@@ -129,11 +132,17 @@ export class WaferMonitor {
 
   private onTelemetry({ line, station, telemetry: t }: DetectorEvents['telemetry']): void {
     const s = this.get(line, station);
+    // A redelivered or late snapshot (QoS 1 may repeat one) belongs to what came before: it must neither end the
+    // open step early nor be summed twice. A lower seq with a newer ts is a publisher restart, as the tracker reads it.
+    if (s.lastSeq !== undefined && t.seq <= s.lastSeq && !(t.seq < s.lastSeq && t.ts > s.lastTs)) {
+      this.unjudged('late_snapshot');
+      return;
+    }
+    s.lastSeq = t.seq;
+    s.lastTs = t.ts;
     const step = waferStepOf(t.context);
     if (s.open && s.open.key !== step?.key) this.close(s);
     if (!step) return;
-    // A redelivered or late snapshot of the step is already in its sums.
-    if (s.open && t.seq <= s.open.lastSeq && t.seq !== 0) return;
     s.open ??= {
       key: step.key, wafer: step.wafer, lot: t.context?.lot, context: step.context, trace: new StepTrace(), lastSeq: -1, replay: t.replay,
       productive: true,
