@@ -325,7 +325,7 @@ export class StationTracker {
     const outcome: Outcome = { ready: false, apply: () => undefined };
     s.outcomes.push(outcome);
     this.deps.scorer.enqueue(resolved, input, (result) => {
-      outcome.apply = () => this.applyScore(s, t, resolved, result, arrival);
+      outcome.apply = () => this.applyScore(s, t, resolved, result, arrival, row);
       outcome.ready = true;
       this.drain(s);
     });
@@ -379,7 +379,8 @@ export class StationTracker {
     this.publish(s, t.ts, t.replay);
   }
 
-  private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error, arrival: Arrival): void {
+  /** `row` is the snapshot's values in the model's feature order (as routed), for the SPC rules. */
+  private applyScore(s: StationState, t: Telemetry, resolved: ResolvedModel, result: ScoredRow | Error, arrival: Arrival, row: Float64Array): void {
     const { receivedAt } = arrival;
     this.applyArrival(s, t, arrival);
     if (result instanceof Error) return;
@@ -395,7 +396,7 @@ export class StationTracker {
       s.spc = { model: resolved.model, rules: new RunRules(meta.features, { center: meta.spcCenter ?? meta.mean, sigma: meta.spcSigma ?? meta.std }) };
     }
     if (arrival.missedSeq > 0) s.spc.rules.reset();
-    const hits = suppressed ? [] : s.spc.rules.pushRecord(t.values);
+    const hits = suppressed ? [] : s.spc.rules.push(row);
     const pairs = meta.pairs;
     // A suppressed snapshot still goes through decide() for what `anomalous` means, as a state that cannot alarm
     // (decide suppresses outside PRODUCTIVE); its verdict is then dropped: health stays, counters restart.
