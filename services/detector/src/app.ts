@@ -81,7 +81,9 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     warnAfter: config.warnAfter, alarmAfter: config.alarmAfter, clearAfter: config.clearAfter, offlineAfterMs: config.offlineAfterMs,
     quality: config.quality, warmupMs: config.warmupMs, alarmFactor: config.alarmFactor, spcAlarm: config.spcAlarm,
   });
-  const wafers = new WaferMonitor({ bus, registry: waferRegistry, baselines: new BaselineStore(config.waferBaselinesDir), metrics, logger, warmupMs: config.warmupMs });
+  const wafers = new WaferMonitor({ bus, registry: waferRegistry, baselines: new BaselineStore(config.waferBaselinesDir), metrics, logger, warmupMs: config.warmupMs,
+    qualityIssue: (line, station) => tracker.hasQualityIssue(line, station),
+  });
   const publisher = new Publisher({ bus, publish, metrics, logger, minIntervalMs: config.statusMinIntervalMs });
   const http = new DetectorHttp({
     port: config.httpPort,

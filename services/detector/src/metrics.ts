@@ -80,7 +80,7 @@ export class DetectorMetrics {
   );
   readonly waferSteps = this.c(
     'linewatch_wafer_steps_total',
-    'Wafer steps at their end: verdict ok, fault or baselining; or unjudged with the reason (too_short, not_productive, unmodelled, missing_sensor, warmup, late_snapshot: a repeated or late snapshot, not summed, interrupted: the tool went down mid-step, incomplete: cut off by a stop)',
+    'Wafer steps at their end: verdict ok, fault or baselining; or unjudged with the reason (too_short, not_productive, unmodelled, missing_sensor, data_quality, warmup, late_snapshot: a repeated or late snapshot, not summed, interrupted: the tool went down mid-step, incomplete: cut off by a stop)',
     ['verdict', 'reason'],
   );
   readonly commands = this.c('linewatch_commands_total', 'Commands received from the API, by type', ['type']);

@@ -162,6 +162,15 @@ export class StationTracker {
     await Promise.all([...this.stations.values()].map((s) => s.chain));
   }
 
+  /**
+   * Whether the station's latest routed snapshot has a data-quality issue (stuck, out of range, missing, gap, skew).
+   * Checked when a snapshot is routed, which for a station with loaded models is while its telemetry event is
+   * handled: a handler registered after the tracker's sees the answer for the same snapshot.
+   */
+  hasQualityIssue(line: string, station: string): boolean {
+    return (this.stations.get(`${line}/${station}`)?.quality.issues.length ?? 0) > 0;
+  }
+
   snapshot(): StationStatus[] {
     return [...this.stations.values()].filter((s) => s.health !== undefined).map((s) => this.status(s));
   }

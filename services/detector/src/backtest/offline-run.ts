@@ -79,7 +79,10 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   // Each run starts from the models' own baselines; re-baselines after a PM are written to a folder of its own.
   const ownBaselines = opts.baselinesDir === undefined ? await mkdtemp(path.join(tmpdir(), 'linewatch-backtest-baselines-')) : undefined;
   const baselines = new BaselineStore(opts.baselinesDir ?? (ownBaselines as string));
-  const wafers = new WaferMonitor({ bus, registry: waferRegistry, baselines, metrics, logger, ...(opts.rules.warmupMs !== undefined ? { warmupMs: opts.rules.warmupMs } : {}) });
+  const wafers = new WaferMonitor({
+    bus, registry: waferRegistry, baselines, metrics, logger, qualityIssue: (line, station) => tracker.hasQualityIssue(line, station),
+    ...(opts.rules.warmupMs !== undefined ? { warmupMs: opts.rules.warmupMs } : {}),
+  });
   const stations = new Map<string, StationTrace>();
   const pointLabels: PointLabels = new Map();
   const truth = new TruthCollector();

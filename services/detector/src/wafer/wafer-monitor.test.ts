@@ -29,12 +29,18 @@ let bus: EventBus;
 let metrics: DetectorMetrics;
 let monitor: WaferMonitor;
 let verdicts: WaferVerdict[];
+/** Seqs the (stand-in) tracker found a data-quality issue in, and the seq being handled. */
+let badData: Set<number>;
+let current = -1;
 
 beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'lw-wafer-monitor-'));
   metrics = new DetectorMetrics();
   bus = new EventBus(pino({ level: 'silent' }), metrics);
-  monitor = new WaferMonitor({ bus, registry, baselines: new BaselineStore(dir), metrics, logger: pino({ level: 'silent' }) });
+  badData = new Set();
+  monitor = new WaferMonitor({
+    bus, registry, baselines: new BaselineStore(dir), metrics, logger: pino({ level: 'silent' }), qualityIssue: () => badData.has(current),
+  });
   monitor.start();
   verdicts = [];
   bus.on('wafer', ({ verdict }) => void verdicts.push(verdict));
@@ -44,6 +50,7 @@ afterEach(async () => {
 });
 
 function send(seq: number, step: string | undefined, x = 1): void {
+  current = seq;
   const telemetry: Telemetry = { ts: 1_000_000 + seq * 1000, seq, values: { x }, context: step ? { recipe: 'R', step, lot: 'L1', wafer: 'W1' } : { step: 'idle' } };
   bus.emit('telemetry', { line: 'fab1', station: 'etch-01', telemetry, receivedAt: telemetry.ts });
 }
@@ -80,5 +87,19 @@ describe('WaferMonitor', () => {
     expect(anomalies).toEqual(['wafer:fab1/etch-01/wafer/W1/main/1000000']);
     const interrupted = (await metrics.waferSteps.get()).values.find((v) => v.labels.reason === 'interrupted')?.value;
     expect(interrupted).toBe(1);
+  });
+
+  it('does not judge a step in which a snapshot had a data-quality issue: bad data is no process verdict', async () => {
+    lastSamples = 20;
+    badData.add(5);
+    for (let seq = 0; seq < 10; seq++) send(seq, 'main');
+    send(10, undefined);
+    for (let seq = 11; seq < 21; seq++) send(seq, 'main');
+    send(21, undefined);
+    await monitor.settled();
+    // The first step (seq 5 stuck, say) is unjudged; the next one is judged as usual.
+    expect(verdicts.map((v) => v.start)).toEqual([1_011_000]);
+    const unjudged = (await metrics.waferSteps.get()).values.find((v) => v.labels.reason === 'data_quality')?.value;
+    expect(unjudged).toBe(1);
   });
 });

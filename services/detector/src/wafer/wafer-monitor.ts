@@ -21,6 +21,8 @@ interface OpenStep {
   replay: boolean | undefined;
   /** False once any snapshot of the step arrived while the tool was not PRODUCTIVE. */
   productive: boolean;
+  /** False once any snapshot of the step had a data-quality issue: its indicators would describe bad data. */
+  trusted: boolean;
 }
 
 interface Rebaseline {
@@ -60,6 +62,11 @@ export interface WaferMonitorDeps {
   topContributors?: number;
   /** Reading time after a tool's return from down, PM or engineering in which its steps are not judged (WARMUP_MS). */
   warmupMs?: number;
+  /**
+   * Whether the station's current snapshot has a data-quality issue (StationTracker.hasQualityIssue): a step with one
+   * is not judged. The tracker must handle telemetry before the monitor (start it first).
+   */
+  qualityIssue?: (line: string, station: string) => boolean;
 }
 
 /**
@@ -145,7 +152,7 @@ export class WaferMonitor {
     if (!step) return;
     s.open ??= {
       key: step.key, wafer: step.wafer, lot: t.context?.lot, context: step.context, trace: new StepTrace(), lastSeq: -1, replay: t.replay,
-      productive: true,
+      productive: true, trusted: true,
     };
     this.add(s, s.open, t);
   }
@@ -154,6 +161,7 @@ export class WaferMonitor {
     open.trace.add(t.ts, t.values);
     open.lastSeq = t.seq;
     if (s.equipment !== undefined && s.equipment !== 'PRODUCTIVE') open.productive = false;
+    if (this.deps.qualityIssue?.(s.line, s.station)) open.trusted = false;
   }
 
   private onCommand(line: string, station: string, command: Command): void {
@@ -195,6 +203,8 @@ export class WaferMonitor {
     if (warmingUp) return this.unjudged('warmup');
     // A step run outside PRODUCTIVE (engineering, a PM test wafer) is expected to look different.
     if (!open.productive) return this.unjudged('not_productive');
+    // Bad data (a sensor stuck, missing or out of range) is DATA_QUALITY, never a process verdict.
+    if (!open.trusted) return this.unjudged('data_quality');
     const resolved = await this.deps.registry.resolve(s.station, s.type, open.context);
     if (!resolved) return this.unjudged('unmodelled');
     const model = resolved.model;
