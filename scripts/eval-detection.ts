@@ -88,7 +88,8 @@ const configs: { name: string; model: string; rules: DetectorRules }[] = [
   { name: 'wafer only', model: waferDir, rules },
   { name: 'pca + wafer', model: await withWafer(pca, 'pca'), rules },
   { name: 'auto + wafer', model: await withWafer(auto, 'auto'), rules },
-  { name: 'default (dpca + wafer)', model: byDefault, rules },
+  { name: 'dpca + wafer', model: await withWafer(dpca, 'dpca'), rules },
+  { name: 'default (pca + wafer)', model: byDefault, rules },
 ];
 
 const logger = pino({ level: 'silent' });

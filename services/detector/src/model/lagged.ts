@@ -48,13 +48,18 @@ export function segmentIds(keys: readonly string[] | undefined, runs: readonly n
   return ids;
 }
 
+/** The typical time between consecutive snapshots (ms): the median positive step of the timestamps. */
+export function medianStep(ts: readonly number[]): number | undefined {
+  const steps = ts.slice(1).map((t, i) => t - (ts[i] as number)).filter((d) => d > 0).sort((a, b) => a - b);
+  return steps[Math.floor(steps.length / 2)];
+}
+
 /**
  * Run ids from timestamps: a new run starts where time goes backwards or a gap exceeds `factor` times the median
  * step (a dropped stretch, left-out faulty rows, the next recording), so no lag window spans it.
  */
 export function runsFromTimestamps(ts: readonly number[], factor = 3): number[] {
-  const steps = ts.slice(1).map((t, i) => t - (ts[i] as number)).filter((d) => d > 0).sort((a, b) => a - b);
-  const maxGap = factor * (steps[Math.floor(steps.length / 2)] ?? Infinity);
+  const maxGap = factor * (medianStep(ts) ?? Infinity);
   let run = 0;
   return ts.map((t, i) => {
     const gap = i === 0 ? 0 : t - (ts[i - 1] as number);

@@ -21,7 +21,7 @@ import { DEFAULT_LINE } from '@linewatch/simulators';
 import { z } from 'zod';
 import { listRecordings, readHeader } from '@linewatch/recording';
 import { collectTrainingRows, minimumRows } from '../backtest/training.js';
-import { runsFromTimestamps } from './lagged.js';
+import { medianStep, runsFromTimestamps } from './lagged.js';
 import { writeModelSet, type WrittenSet } from './model-files.js';
 import { summarise } from './train.js';
 import { DEFAULT_VARIANCE_TARGET, MIN_CONTEXT_ROWS, trainContextSet, type TrainSetOptions } from './train-set.js';
@@ -103,17 +103,6 @@ async function trainOnRecordings(args: Args, outDir: string): Promise<void> {
   const types = new Map<string, string>();
   if (args.per === 'type') for (const f of files) for (const s of (await readHeader(f)).stations) if (s.type) types.set(s.station, s.type);
   for (const line of waferSummaryLines(await trainWaferFromRecordings(files, outDir, { types }))) process.stdout.write(`${line}\n`);
-}
-
-/** The typical time between consecutive snapshots (ms): the median positive step of the timestamps. */
-function medianStep(ts: readonly number[]): number | undefined {
-  const steps: number[] = [];
-  for (let i = 1; i < ts.length; i++) {
-    const d = (ts[i] as number) - (ts[i - 1] as number);
-    if (d > 0) steps.push(d);
-  }
-  steps.sort((a, b) => a - b);
-  return steps[Math.floor(steps.length / 2)];
 }
 
 function trainSettings(args: Args): Pick<TrainSetOptions, 'alpha' | 'varianceTarget' | 'minContextRows' | 'family' | 'smoothing'> {
