@@ -1,4 +1,4 @@
-import { gaussian, rng } from './synthetic.test-support.js';
+import { gaussian, MEANS as STATIC_MEANS, MIX as STATIC_MIX, rng, SCALES as STATIC_SCALES } from './synthetic.test-support.js';
 
 /**
  * Seeded normal data with time in it, for lagged-model tests: two AR(1) drivers (ρ = 0.9 per snapshot) seen by
@@ -8,15 +8,10 @@ import { gaussian, rng } from './synthetic.test-support.js';
  */
 export const DYNAMIC_FEATURES = ['rf_power', 'chamber_pressure', 'gas_flow', 'temp_wall', 'bias_voltage', 'outlet_temp'];
 
-const MEANS = [1500, 0.12, 85, 62, -340, 45];
-const SCALES = [25, 0.004, 2.5, 0.8, 6, 1.5];
-const MIX = [
-  [0.9, 0.1],
-  [0.2, 0.85],
-  [0.7, 0.5],
-  [0.1, 0.9],
-  [-0.8, 0.3],
-];
+// The first five sensors are the static set's (synthetic.test-support.ts); the sixth is the delayed one.
+const MEANS = [...STATIC_MEANS.slice(0, 5), 45];
+const SCALES = [...STATIC_SCALES.slice(0, 5), 1.5];
+const MIX = STATIC_MIX.slice(0, 5);
 const RHO = 0.9;
 const NOISE = 0.2;
 const DELAY = 2;

@@ -1,10 +1,10 @@
 /** Seeded correlated "normal" data for model tests: 2 latent process drivers seen by 6 sensors of mixed scale. */
 export const SYNTHETIC_FEATURES = ['rf_power', 'chamber_pressure', 'gas_flow', 'temp_wall', 'bias_voltage', 'endpoint_signal'];
 
-const MEANS = [1500, 0.12, 85, 62, -340, 0.5];
-const SCALES = [25, 0.004, 2.5, 0.8, 6, 0.02];
+export const MEANS = [1500, 0.12, 85, 62, -340, 0.5];
+export const SCALES = [25, 0.004, 2.5, 0.8, 6, 0.02];
 /** Loadings of each sensor on the two drivers; the rest of its variance is independent noise. */
-const MIX = [
+export const MIX = [
   [0.9, 0.1],
   [0.2, 0.85],
   [0.7, 0.5],
