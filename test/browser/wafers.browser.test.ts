@@ -109,7 +109,7 @@ describe.skipIf(!ok)('the station view in Chromium: wafer verdicts, data quality
     expect(await page.getByTestId('sample-panel').innerText()).toContain('model test@1');
     expect(await page.getByTestId('quality-issues').isVisible()).toBe(false);
 
-    const alertRow = page.locator(`[data-testid="alert-row"][data-alert-id^="${line}/etch-01/wafer/main_etch/"]`);
+    const alertRow = page.locator(`[data-testid="alert-row"][data-alert-id^="${line}/etch-01/wafer/ETCH-AL-01/main_etch/"]`);
     await expect.poll(() => alertRow.getAttribute('data-state'), { timeout: 10_000 }).toBe('firing');
     expect(await alertRow.getAttribute('data-level')).toBe('wafer');
     expect(await alertRow.locator('[data-tag="level-wafer"]').innerText()).toBe('WAFER');

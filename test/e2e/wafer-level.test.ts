@@ -49,14 +49,14 @@ async function play(file: string, rebaselineAfterPm?: number): Promise<{ run: Ru
   return { run, etch };
 }
 
-/** First and last snapshot ts of every wafer's step, by `wafer/step`, from the recorded entries. */
+/** First and last snapshot ts of every wafer's step, by `wafer/recipe/step` (the traces' key), from the recorded entries. */
 function stepSpans(entries: readonly RecordingEntry[]): Map<string, { step: string; start: number; end: number }> {
   const spans = new Map<string, { step: string; start: number; end: number }>();
   for (const e of entries) {
     if (e.kind !== 'telemetry') continue;
     const c = e.msg.context;
     if (!c?.wafer || c.step === undefined) continue;
-    const key = `${c.wafer}/${c.step}`;
+    const key = `${c.wafer}/${c.recipe ? `${c.recipe}/` : ''}${c.step}`;
     spans.set(key, { step: c.step, start: spans.get(key)?.start ?? e.msg.ts, end: e.msg.ts });
   }
   return spans;

@@ -108,7 +108,7 @@ describe.skipIf(!ok)('wafer verdicts and re-baselining through the API', () => {
     await pub.publish(line, station, 'wafer', fault); // a redelivery is not a second wafer
     const firing = await until('firing webhook', () => payloads().find((p) => p.alerts[0]?.kind === 'firing'), { timeoutMs: 10_000 });
     const [alert] = firing.alerts;
-    expect(alert?.labels).toMatchObject({ alertname: 'wafer/main_etch', line, station, level: 'wafer', severity: 'critical', class: 'process' });
+    expect(alert?.labels).toMatchObject({ alertname: 'wafer/ETCH-AL-01/main_etch', line, station, level: 'wafer', severity: 'critical', class: 'process' });
     expect(alert?.annotations).toMatchObject({ wafer: 'W10', lot: 'L0001', step: 'main_etch', indicators: 'rf_power.mean 1620 (expected 1500, 60%), step.duration 75 (expected 60, 25%)' });
     expect(alert?.annotations.sampleVerdict).toBe('OK, score 0.31 (threshold 1)');
     expect(alert).toMatchObject({ level: 'wafer', wafer: { wafer: 'W10', step: 'main_etch', verdictId: fault.id }, equipmentState: 'PRODUCTIVE', score: 3.4 });
@@ -121,9 +121,9 @@ describe.skipIf(!ok)('wafer verdicts and re-baselining through the API', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(payloads().map((p) => p.alerts[0]?.kind)).toEqual(['firing', 'resolved']);
     expect(payloads().map((p) => p.alerts[0]?.fingerprint)).toEqual([alert?.fingerprint, alert?.fingerprint]);
-    expect(alert?.fingerprint).toMatch(new RegExp(`^${line}/${station}/wafer/main_etch/\\d+$`));
+    expect(alert?.fingerprint).toMatch(new RegExp(`^${line}/${station}/wafer/ETCH-AL-01/main_etch/\\d+$`));
     const alerts = (await call(`/api/alerts?line=${line}`)).json as { source: string; state: string; level: string }[];
-    expect(alerts.map((a) => [a.source, a.state, a.level])).toEqual([['wafer/main_etch', 'resolved', 'wafer']]);
+    expect(alerts.map((a) => [a.source, a.state, a.level])).toEqual([['wafer/ETCH-AL-01/main_etch', 'resolved', 'wafer']]);
   }, 30_000);
 
   it('re-baselines over REST: the token is required, the body is checked, and the detector gets a valid command', async () => {

@@ -73,7 +73,7 @@ describe('ObservationFeed: wafer verdicts', () => {
     f.wafer(verdict({ wafer: 'W08', verdict: 'ok', score: 0.3, contributors: [] }));
     f.wafer(verdict({ wafer: 'W09', verdict: 'baselining', score: 0, contributors: [] }));
     f.wafer(verdict({ wafer: 'W10', step: 'over_etch' }));
-    expect(seen.map((o) => [o.source, o.active])).toEqual([['wafer/main_etch', true], ['wafer/main_etch', false], ['wafer/over_etch', true]]);
+    expect(seen.map((o) => [o.source, o.active])).toEqual([['wafer/ETCH-AL-01/main_etch', true], ['wafer/ETCH-AL-01/main_etch', false], ['wafer/ETCH-AL-01/over_etch', true]]);
     expect(seen[0]).toMatchObject({
       line: 'fab1', station: 'etch-01', class: 'process', level: 'wafer', severity: 'warning', score: 1.6, threshold: 1,
       modelVersion: 'etch-wafer@2', replay: false, at: 1_000,
@@ -102,7 +102,7 @@ describe('ObservationFeed: wafer verdicts', () => {
     f.status(status('ALARM', { lastWafer: { wafer: 'W06', step: 'main_etch', end: 90, verdict: 'ok', score: 0.2, threshold: 1 } }));
     expect(by('model')[0]?.lastWafer).toMatchObject({ wafer: 'W06', verdict: 'ok' });
     f.wafer(verdict());
-    expect(by('wafer/main_etch')[0]?.lastSample).toEqual({ health: 'ALARM', score: 3, threshold: 1, ts: 2 });
+    expect(by('wafer/ETCH-AL-01/main_etch')[0]?.lastSample).toEqual({ health: 'ALARM', score: 3, threshold: 1, ts: 2 });
     // The verdict is newer than what the status said; an older status does not take it back.
     f.status(status('ALARM', { lastWafer: { wafer: 'W06', step: 'main_etch', end: 90, verdict: 'ok', score: 0.2, threshold: 1 } }));
     expect(by('model').at(-1)?.lastWafer).toMatchObject({ wafer: 'W07', verdict: 'fault' });

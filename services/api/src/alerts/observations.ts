@@ -16,9 +16,13 @@ import type { AlertClass, Observation } from './types.js';
 /** Alert sources the detector's verdicts feed: its model score, and the station's data-quality and liveness. */
 export const SOURCES = { model: 'model', dataQuality: 'data_quality', offline: 'offline' } as const;
 
-/** The alert source of a station's wafer-level verdicts on one recipe step: one alert per step. */
-export function waferSource(step: string): string {
-  return `wafer/${step}`;
+/**
+ * The alert source of a station's wafer-level verdicts on one recipe step: one alert per step, `wafer/{recipe}/{step}`
+ * (`wafer/{step}` when the data names no recipe). Two recipes that share a step name (`main_etch`) are two alerts,
+ * so a good wafer of one never clears a fault of the other.
+ */
+export function waferSource(step: string, recipe?: string): string {
+  return recipe ? `wafer/${recipe}/${step}` : `wafer/${step}`;
 }
 
 /** A wafer whose score passes twice its threshold is critical; any other faulty wafer a warning. */
@@ -113,7 +117,7 @@ export class ObservationFeed {
     this.deps.emit({
       line: v.line,
       station: v.station,
-      source: waferSource(v.step),
+      source: waferSource(v.step, v.recipe),
       class: 'process',
       at: this.deps.now(),
       active: v.verdict === 'fault',

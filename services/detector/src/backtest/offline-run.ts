@@ -109,7 +109,9 @@ export async function runRecording(file: string, opts: OfflineRunOptions): Promi
   tracker.start();
   wafers.start();
   bus.on('wafer', ({ verdict: v }) => {
-    trace(v.line, v.station).wafers.push({ ts: v.end, start: v.start, wafer: v.wafer, step: v.step, verdict: v.verdict, score: v.score / v.threshold });
+    // One alert per recipe step, as the API keys them: two recipes sharing a step name are two.
+    const step = v.recipe ? `${v.recipe}/${v.step}` : v.step;
+    trace(v.line, v.station).wafers.push({ ts: v.end, start: v.start, wafer: v.wafer, step, verdict: v.verdict, score: v.score / v.threshold });
   });
   bus.on('score', ({ point }) => onScore(point));
   bus.on('status', ({ status, healthChanged }) => {

@@ -38,7 +38,7 @@ export interface StationTrace {
   states: { since: number; state: EquipmentState }[];
   /** Every change of the health the station showed (status), in order: DATA_QUALITY and OFFLINE episodes come from here. */
   transitions: { ts: number; health: Health }[];
-  /** Wafer-level verdicts, in order (`ts` is the end of the step, when the verdict is given). */
+  /** Wafer-level verdicts, in order (`ts` is the end of the step, when the verdict is given; `step` is `{recipe}/{step}`). */
   wafers: { ts: number; start: number; wafer: string; step: string; verdict: WaferVerdict['verdict']; score: number }[];
   /** Snapshots the detector left unscored (no model, missing sensors, duplicate or late). */
   unscored: number;
