@@ -1,6 +1,6 @@
 import type { Contributor, DataQualityIssue, EquipmentState, Health, StateMessage, StationMeta, StationStatus, Telemetry, WaferVerdictSummary } from '@linewatch/protocol';
 import type { Logger } from 'pino';
-import { decide, finiteOrNull, INITIAL_DECISION, type DecisionState } from './decision.js';
+import { decide, finiteOrNull, INITIAL_DECISION, type DecisionRules, type DecisionState } from './decision.js';
 import type { DetectorEvents, EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
 import { NOT_LOADED, type ModelRegistry, type ResolvedModel } from './model-registry.js';
@@ -123,8 +123,15 @@ export class StationTracker {
   private offlineTimer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
 
+  /** The decision rules, fixed for the tracker's life: built once, not per snapshot. */
+  private readonly rules: DecisionRules;
+
   constructor(private readonly deps: TrackerDeps) {
     this.logger = deps.logger.child({ module: 'station-tracker' });
+    this.rules = {
+      warnAfter: deps.warnAfter, alarmAfter: deps.alarmAfter, clearAfter: deps.clearAfter,
+      ...(deps.alarmFactor ? { alarmFactor: deps.alarmFactor } : {}), spcAlarm: deps.spcAlarm === true,
+    };
   }
 
   start(): void {
@@ -406,7 +413,8 @@ export class StationTracker {
     }
     if (arrival.missedSeq > 0) s.spc.rules.reset();
     const hits = suppressed ? [] : s.spc.rules.push(row);
-    const pairs = meta.pairs;
+    // Broken pairs are named only on an anomaly, and only an anomalous snapshot can raise one: no closure otherwise.
+    const pairs = result.score > meta.threshold || this.rules.spcAlarm ? meta.pairs : undefined;
     // A suppressed snapshot still goes through decide() for what `anomalous` means, as a state that cannot alarm
     // (decide suppresses outside PRODUCTIVE); its verdict is then dropped: health stays, counters restart.
     const d = decide(
@@ -417,10 +425,7 @@ export class StationTracker {
         rules: hits,
         ...(pairs ? { brokenCorrelations: () => brokenCorrelations(pairs, standardise(t.values, meta), meta.features, 5) } : {}),
       },
-      {
-        warnAfter: this.deps.warnAfter, alarmAfter: this.deps.alarmAfter, clearAfter: this.deps.clearAfter,
-        ...(this.deps.alarmFactor ? { alarmFactor: this.deps.alarmFactor } : {}), spcAlarm: this.deps.spcAlarm === true,
-      },
+      this.rules,
     );
     // An anomalous snapshot while a sensor may be freezing neither counts nor breaks a run: it waits for the verdict.
     const unjudged = suppressed ?? (arrival.suspect && d.anomalous ? 'suspect' : undefined);

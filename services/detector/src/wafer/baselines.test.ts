@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BaselineStore, baselineVector, meanIndicators, type Baseline } from './baselines.js';
+import { BaselineStore, meanIndicators, type Baseline } from './baselines.js';
+import { indicatorVector } from './indicators.js';
 
 const MAIN = { recipe: 'ETCH-01', step: 'main_etch' };
 const OVER = { recipe: 'ETCH-01', step: 'over_etch' };
@@ -112,13 +113,13 @@ describe('BaselineStore', () => {
   });
 });
 
-describe('baselineVector', () => {
+describe('indicatorVector of a baseline', () => {
   it('orders the indicators as the model\'s features', () => {
-    expect(baselineVector(baseline('b', MAIN, 1500), ['step__duration', 'rf_power__mean'])).toEqual(Float64Array.from([30, 1500]));
+    expect(indicatorVector(baseline('b', MAIN, 1500).indicators, ['step__duration', 'rf_power__mean'])).toEqual(Float64Array.from([30, 1500]));
   });
 
   it('reports the first indicator the baseline lacks', () => {
-    expect(baselineVector(baseline('b', MAIN, 1500), ['rf_power__mean', 'gas_flow__mean', 'temp__std'])).toEqual({ missing: 'gas_flow__mean' });
+    expect(indicatorVector(baseline('b', MAIN, 1500).indicators, ['rf_power__mean', 'gas_flow__mean', 'temp__std'])).toEqual({ missing: 'gas_flow__mean' });
   });
 });
 

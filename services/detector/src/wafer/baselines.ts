@@ -105,17 +105,6 @@ async function signature(file: string): Promise<string> {
   return stat(file).then((s) => `${s.mtimeMs}:${s.size}`, () => 'missing');
 }
 
-/** The baseline as a vector in a model's indicator order, or the first indicator it lacks. */
-export function baselineVector(baseline: Baseline, features: readonly string[]): Float64Array | { missing: string } {
-  const out = new Float64Array(features.length);
-  for (let j = 0; j < features.length; j++) {
-    const v = baseline.indicators[features[j] as string];
-    if (v === undefined) return { missing: features[j] as string };
-    out[j] = v;
-  }
-  return out;
-}
-
 /** Mean of every indicator the given steps share. */
 export function meanIndicators(steps: readonly { indicators: ReadonlyMap<string, number> }[]): Record<string, number> {
   const out: Record<string, number> = {};

@@ -98,7 +98,7 @@ export async function crossValidate(wafers: CvWafer[], opts: CvOptions): Promise
         const baselineOf = (period: string, model: StationModel): Float64Array | undefined => {
           const members = training.filter((w) => w.period === period && baseline.has(w.id));
           const vectors = members.flatMap((w) => w.steps.filter((s) => contextKey(s.context) === contextKey(model.meta.context ?? {})))
-            .map((s, i) => ({ period, start: i, vector: indicatorVector(s.summary, model.meta.features) }))
+            .map((s, i) => ({ period, start: i, vector: indicatorVector(s.summary.indicators, model.meta.features) }))
             .filter((v): v is { period: string; start: number; vector: Float64Array } => v.vector instanceof Float64Array);
           return vectors.length ? periodBaselines(vectors, vectors.length, model.meta.features.length).get(period)?.baseline : undefined;
         };

@@ -147,12 +147,12 @@ describe('indicatorVector', () => {
   const summary = trace.finish();
 
   it('returns the values in the order asked for', () => {
-    const v = indicatorVector(summary, ['gas_flow__max', 'rf_power__mean', DURATION_INDICATOR, 'rf_power__slope']);
+    const v = indicatorVector(summary.indicators, ['gas_flow__max', 'rf_power__mean', DURATION_INDICATOR, 'rf_power__slope']);
     expect(v).toEqual(Float64Array.from([3, 12, 2, 2]));
   });
 
   it('reports the first indicator the step lacks', () => {
-    expect(indicatorVector(summary, ['rf_power__mean', 'temp_wall__mean', 'bias__std'])).toEqual({ missing: 'temp_wall__mean' });
+    expect(indicatorVector(summary.indicators, ['rf_power__mean', 'temp_wall__mean', 'bias__std'])).toEqual({ missing: 'temp_wall__mean' });
   });
 });
 

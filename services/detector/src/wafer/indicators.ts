@@ -116,11 +116,15 @@ export class StepTrace {
   }
 }
 
-/** The summary's values in `names` order, or the first name it lacks (a sensor the step never reported). */
-export function indicatorVector(summary: StepSummary, names: readonly string[]): Float64Array | { missing: string } {
+/**
+ * Indicator values in `names` order, from a step's summary (`summary.indicators`) or a baseline's record, or the
+ * first name missing or not finite (a sensor the step never reported, an indicator the baseline lacks).
+ */
+export function indicatorVector(values: ReadonlyMap<string, number> | Readonly<Record<string, number>>, names: readonly string[]): Float64Array | { missing: string } {
+  const get = values instanceof Map ? (n: string) => values.get(n) : (n: string) => (values as Readonly<Record<string, number>>)[n];
   const out = new Float64Array(names.length);
   for (let i = 0; i < names.length; i++) {
-    const v = summary.indicators.get(names[i] as string);
+    const v = get(names[i] as string);
     if (v === undefined || !Number.isFinite(v)) return { missing: names[i] as string };
     out[i] = v;
   }

@@ -6,13 +6,12 @@ import type { DetectorMetrics } from '../metrics.js';
 import type { ModelRegistry } from '../model-registry.js';
 import { contextKey, type ModelContext } from '../model/context.js';
 import { DEFAULT_WARMUP_MS, WARMUP_AFTER } from '../station-tracker.js';
-import { baselineVector, meanIndicators, type Baseline, type BaselineStore } from './baselines.js';
-import { MIN_STEP_SAMPLES, StepTrace, type StepSummary } from './indicators.js';
+import { meanIndicators, type Baseline, type BaselineStore } from './baselines.js';
+import { indicatorVector, MIN_STEP_SAMPLES, StepTrace, type StepSummary } from './indicators.js';
 import { scoreStep } from './wafer-score.js';
 import { waferStepOf } from './wafer-steps.js';
 
 interface OpenStep {
-  key: string;
   wafer: string;
   lot: string | undefined;
   context: ModelContext;
@@ -147,11 +146,18 @@ export class WaferMonitor {
     }
     s.lastSeq = t.seq;
     s.lastTs = t.ts;
-    const step = waferStepOf(t.context);
-    if (s.open && s.open.key !== step?.key) this.close(s);
+    // Most snapshots continue the open step: tell so from the context's fields, without building a key.
+    const c = t.context;
+    const open = s.open;
+    if (open && c?.wafer === open.wafer && c.step === open.context.step && c.recipe === open.context.recipe) {
+      this.add(s, open, t);
+      return;
+    }
+    const step = waferStepOf(c);
+    if (open) this.close(s);
     if (!step) return;
     s.open ??= {
-      key: step.key, wafer: step.wafer, lot: t.context?.lot, context: step.context, trace: new StepTrace(), lastSeq: -1, replay: t.replay,
+      wafer: step.wafer, lot: t.context?.lot, context: step.context, trace: new StepTrace(), lastSeq: -1, replay: t.replay,
       productive: true, trusted: true,
     };
     this.add(s, s.open, t);
@@ -216,7 +222,7 @@ export class WaferMonitor {
     const baseline = await this.deps.baselines.get(s.line, s.station, open.context);
     let vector: Float64Array | undefined;
     if (baseline) {
-      const v = baselineVector(baseline, meta.features);
+      const v = indicatorVector(baseline.indicators, meta.features);
       if (v instanceof Float64Array) vector = v;
       else this.logger.warn({ line: s.line, station: s.station, missing: v.missing, baseline: baseline.id }, 'baseline lacks an indicator of the model; judged against the model baseline');
     }

@@ -8,7 +8,7 @@ import { indicatorVector, parseIndicator, type StepSummary } from './indicators.
  * moved by the difference before the model sees it. Nothing is retrained.
  */
 export function shiftedRow(summary: StepSummary, meta: Pick<ModelMetadata, 'features' | 'mean'>, baseline: Float64Array | undefined): Float32Array | { missing: string } {
-  const v = indicatorVector(summary, meta.features);
+  const v = indicatorVector(summary.indicators, meta.features);
   if (!(v instanceof Float64Array)) return v;
   const row = new Float32Array(v.length);
   for (let j = 0; j < v.length; j++) row[j] = (v[j] as number) - (baseline ? (baseline[j] as number) - (meta.mean[j] as number) : 0);

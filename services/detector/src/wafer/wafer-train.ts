@@ -93,7 +93,7 @@ export function trainWaferModels(steps: WaferStep[], opts: WaferTrainOptions): T
       .sort();
     const names = indicatorNames(sensors, opts.stats ?? DEFAULT_MODEL_STATS);
     const vectors = group.map((s) => {
-      const v = indicatorVector(s.summary, names);
+      const v = indicatorVector(s.summary.indicators, names);
       if (!(v instanceof Float64Array)) throw new Error(`wafer ${s.wafer}: indicator ${v.missing} is not finite`);
       return { period: s.period, start: s.order ?? s.summary.start, vector: v };
     });
