@@ -6,6 +6,7 @@ import type {
   DataQualityEvent,
   EquipmentState,
   Health,
+  ProcessContext,
   RuleHit,
   Severity,
   StateMessage,
@@ -47,6 +48,10 @@ export interface LineSnapshot {
    * optional only because the line part of the snapshot is built without the alerting component.
    */
   alerts?: AlertView[];
+  /** The live line's throughput; optional for the same reason as `alerts`. */
+  stats?: LineStats;
+  /** The API's STALE_AFTER_MS: a station silent longer than this is shown stale, never healthy. */
+  staleAfterMs?: number;
 }
 
 /**
@@ -385,10 +390,112 @@ export interface ServerToClientEvents {
   wafer: (verdict: WaferVerdict) => void;
   /** A data-quality issue of a live station raised or cleared; the station's status lists the active ones. */
   quality: (event: DataQualityEvent) => void;
+  /**
+   * Readings of the station this client watches (see `watch`), batched: at most about 4 batches a second per
+   * station however fast the tool sends, and every reading in one of them (none dropped).
+   */
+  readings: (batch: ReadingsBatch) => void;
+  /** The live line's throughput and the like, every few seconds (also in the snapshot). */
+  lineStats: (stats: LineStats) => void;
 }
 
 /** socket.io events a client may send. */
 export interface ClientToServerEvents {
   /** Ask for a fresh snapshot, e.g. after the tab was hidden. */
   resync: () => void;
+  /**
+   * Stream this station's readings to me as `readings` batches (the station view's live charts); null stops.
+   * One station per client: a new `watch` replaces the last. `line` may be the live or the replay line.
+   */
+  watch: (selection: { line: string; station: string } | null) => void;
+}
+
+/** One reading as the live feed and the history carry it. */
+export interface ReadingSample {
+  ts: number;
+  seq: number;
+  values: Record<string, number>;
+  context?: ProcessContext | undefined;
+}
+
+/**
+ * Readings of one station sent together, oldest first.
+ *
+ * @example
+ * { line: 'fab1', station: 'etch-01', readings: [{ ts: 1764400000000, seq: 41, values: { rf_power: 1498.2 } }] }
+ */
+export interface ReadingsBatch {
+  line: string;
+  station: string;
+  readings: ReadingSample[];
+}
+
+/**
+ * The live line's output: wafers that reached the last station in process order (the first sighting of each
+ * wafer id in its status context) over the trailing window, as a rate per hour. null until two wafers were seen.
+ *
+ * @example
+ * { at: 1764400000000, station: 'unload-01', wafersPerHour: 42.5, wafers: 17, windowMs: 1440000 }
+ */
+export interface LineStats {
+  at: number;
+  /** The station counted: the last in process order that reports a wafer; null while none does. */
+  station: string | null;
+  wafersPerHour: number | null;
+  /** Wafers counted in the window. */
+  wafers: number;
+  /** Length of the window the rate is over: an hour, or less since the API started. */
+  windowMs: number;
+}
+
+/** One equipment-state change (SEMI E10) as the history carries it: the station entered `state` at `ts`. */
+export interface StateSample {
+  ts: number;
+  state: EquipmentState;
+  reason?: string | undefined;
+}
+
+/** One alert transition as the history carries it, for markers on the station's charts. */
+export interface AlertMark {
+  alertId: string;
+  /** When the transition happened. */
+  at: number;
+  from: string | null;
+  to: string;
+  severity: Severity;
+  /** What raised it: `model`, `data_quality`, `offline`, `wafer/{recipe}/{step}`, ... */
+  source: string;
+  reason: string;
+}
+
+/** One scored reading as the history carries it (bucketed: mean of values, max of score). */
+export interface ScoreSample {
+  ts: number;
+  score: number;
+  threshold: number;
+  t2: number | null;
+  spe: number | null;
+  anomalous: boolean;
+  health: Health;
+  modelVersion: string;
+}
+
+/**
+ * `GET /api/stations/:station/history`: everything the station view draws over a time range. Long ranges come
+ * bucketed (`bucketMs`), from InfluxDB's downsampled data where it has it. `states` starts with the state the
+ * station was in at `from` (when known), so the band is filled from the left edge.
+ */
+export interface StationHistory {
+  line: string;
+  station: string;
+  from: number;
+  to: number;
+  bucketMs: number | null;
+  readings: ReadingSample[];
+  scores: ScoreSample[];
+  states: StateSample[];
+  /** Newest first, at most 500. */
+  anomalies: Anomaly[];
+  /** Oldest first. */
+  alerts: AlertMark[];
 }

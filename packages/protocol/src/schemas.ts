@@ -200,6 +200,8 @@ export const StationStatusSchema = z.object({
   quality: z.array(DataQualityIssueSchema).max(50).optional(),
   /** The latest wafer-level verdict of this station, when it has a wafer model. */
   lastWafer: z.lazy(() => WaferVerdictSummarySchema).optional(),
+  /** Process context of the latest scored reading (recipe, step, lot, wafer), when the telemetry carries it. */
+  context: ProcessContextSchema.optional(),
   replay: z.boolean().optional(),
 });
 export type StationStatus = z.infer<typeof StationStatusSchema>;

@@ -122,6 +122,28 @@ describe.skipIf(!ok)('InfluxStore against InfluxDB 1.x', () => {
     expect(await store.write({ readings: [at(now + 1)], scores: [], anomalies: [] })).toBeUndefined();
   });
 
+  it('keeps state changes in the rollup policy, and refuses (and reports) only those older than it', async () => {
+    const cfg = config('states');
+    const store = new InfluxStore(cfg, logger);
+    await store.init();
+    const now = Date.now();
+    const reading = { line: 'fab1', station: 'etch-01', ts: now, seq: 1, values: { x: 1 } };
+    const change = (ts: number) => ({ line: 'fab1', station: 'etch-01', ts, state: 'PRODUCTIVE' as const, replay: true });
+    // 40 days back is beyond the raw policy (30d) but within the rollup one (400d); 500 days is beyond both.
+    const states = [change(now - 500 * 86_400_000), change(now - 40 * 86_400_000), change(now - 1_000)];
+    expect(await store.write({ readings: [reading], scores: [], anomalies: [], states })).toEqual({
+      rejected: { readings: 0, scores: 0, anomalies: 0, wafers: 0, states: 1, reason: 'older than the rollup retention policy' },
+    });
+    expect(await store.countReadings({ from: 0, to: now + 1 })).toBe(1);
+    const stored = [...(await admin.query<Record<string, unknown>>('SELECT * FROM "rollup"."equipment_state"', { database: cfg.database }))];
+    expect(stored.map((r) => [r.state, r.reason, r.replay])).toEqual([['PRODUCTIVE', '', 'true'], ['PRODUCTIVE', '', 'true']]);
+    expect([...(await admin.query('SELECT * FROM "raw"."equipment_state"', { database: cfg.database }))]).toEqual([]);
+    expect(await store.equipmentStates({ line: 'fab1', station: 'etch-01', from: now - 10_000, to: now + 1 })).toEqual([
+      { ts: now - 40 * 86_400_000, state: 'PRODUCTIVE' },
+      { ts: now - 1_000, state: 'PRODUCTIVE' },
+    ]);
+  });
+
   it('throws on a failed write so the caller can retry', async () => {
     const store = new InfluxStore({ ...config('missing'), url: 'http://127.0.0.1:9' }, logger);
     const reading = { line: 'fab1', station: 'etch-01', ts: Date.now(), seq: 1, values: { x: 1 } };

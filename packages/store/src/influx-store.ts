@@ -15,6 +15,7 @@ import {
 import { RP, anomalyToPoint, readingToPoint, rowToAnomaly, rowToReading, rowToScore, scoreToPoint, type InfluxRow } from './influx-schema.js';
 import { alertEventsQuery, alertEventToPoint, rowToAlertEvent } from './influx-alert-events.js';
 import { byNewestStep, rowToWaferVerdict, waferVerdictToPoint, waferVerdictsQuery } from './influx-wafer-verdicts.js';
+import { EQUIPMENT_STATE_RP, assembleStates, rowToStateRow, stateBeforeQuery, statePointToPoint, statesInRangeQuery } from './influx-equipment-states.js';
 import type {
   AlertEventPoint,
   AlertEventQuery,
@@ -23,13 +24,14 @@ import type {
   RangeQuery,
   ReadingRow,
   ScoreRow,
+  StateRow,
   StationsQuery,
   Store,
   WaferVerdictQuery,
   WriteBatch,
   WriteResult,
 } from './types.js';
-import { DEFAULT_LIMIT } from './validate.js';
+import { DEFAULT_LIMIT, checkedLimit } from './validate.js';
 
 export interface InfluxStoreConfig {
   /** e.g. http://127.0.0.1:8086 */
@@ -53,6 +55,7 @@ export class InfluxStore implements Store {
   private readonly rawRetention: string;
   private readonly rollupRetention: string;
   private readonly rawRetentionMs: number;
+  private readonly rollupRetentionMs: number;
   private readonly log: Logger;
 
   constructor(
@@ -64,7 +67,7 @@ export class InfluxStore implements Store {
     this.rawRetention = config.rawRetention ?? '30d';
     this.rollupRetention = config.rollupRetention ?? '400d';
     this.rawRetentionMs = parseRetention(this.rawRetention);
-    parseRetention(this.rollupRetention);
+    this.rollupRetentionMs = parseRetention(this.rollupRetention);
     const url = new URL(config.url);
     this.influx = new InfluxDB({
       host: url.hostname,
@@ -131,7 +134,8 @@ export class InfluxStore implements Store {
     // InfluxDB rejects the whole request ("points beyond retention policy") when one point is older than the raw
     // RP; a retry cannot fix that, so such points are refused here (and reported, so they are counted as dropped)
     // rather than poisoning the batch forever.
-    const horizon = this.now() - this.rawRetentionMs + 60_000;
+    const now = this.now();
+    const horizon = now - this.rawRetentionMs + 60_000;
     const points: IPoint[] = [];
     const rejected = { readings: 0, scores: 0, anomalies: 0, wafers: 0, reason: 'older than the raw retention policy' };
     for (const r of batch.readings) {
@@ -151,16 +155,29 @@ export class InfluxStore implements Store {
       if (v.end >= horizon) points.push(waferVerdictToPoint(v));
       else rejected.wafers++;
     }
+    // State changes go to the long policy (see influx-equipment-states.ts), so its horizon applies to them.
+    const stateHorizon = now - this.rollupRetentionMs + 60_000;
+    const states = (batch.states ?? []).filter((p) => p.ts >= stateHorizon).map(statePointToPoint);
+    const refusedStates = (batch.states?.length ?? 0) - states.length;
     const refused = rejected.readings + rejected.scores + rejected.anomalies + rejected.wafers;
     if (refused > 0) this.log.warn({ ...rejected }, 'points older than the raw retention policy refused');
-    if (points.length > 0) {
-      try {
-        await this.influx.writePoints(points, { precision: 'ms', retentionPolicy: RP.raw });
-      } catch (err) {
-        throw new Error(`influx write of ${points.length} points failed`, { cause: err });
-      }
+    if (refusedStates > 0) this.log.warn({ states: refusedStates }, 'state changes older than the rollup retention policy refused');
+    await this.writePoints(points, RP.raw);
+    await this.writePoints(states, EQUIPMENT_STATE_RP);
+    if (refused === 0 && refusedStates === 0) return undefined;
+    // One reason per batch: the raw policy's when other points were refused too, else the rollup policy's.
+    if (refused === 0) rejected.reason = 'older than the rollup retention policy';
+    return { rejected: { ...rejected, ...(refusedStates > 0 ? { states: refusedStates } : {}) } };
+  }
+
+  /** One request per retention policy; a failure throws so the caller retries the whole batch (rewrites are idempotent). */
+  private async writePoints(points: IPoint[], retentionPolicy: string): Promise<void> {
+    if (points.length === 0) return;
+    try {
+      await this.influx.writePoints(points, { precision: 'ms', retentionPolicy });
+    } catch (err) {
+      throw new Error(`influx write of ${points.length} points failed`, { cause: err });
     }
-    return refused > 0 ? { rejected } : undefined;
   }
 
   async readings(q: RangeQuery): Promise<ReadingRow[]> {
@@ -169,6 +186,15 @@ export class InfluxStore implements Store {
     const prefix = plan.bucketMs === undefined ? '' : plan.rp === RP.rollup ? 'mean_mean_' : 'mean_';
     const seqColumn = plan.bucketMs === undefined ? 'seq' : 'last_seq';
     return rows.map((row) => rowToReading(row, prefix, seqColumn)).reverse();
+  }
+
+  async equipmentStates(q: RangeQuery): Promise<StateRow[]> {
+    const limit = checkedLimit(q.limit, DEFAULT_LIMIT);
+    const [inRange, before] = await Promise.all([
+      this.rows(statesInRangeQuery(this.config.database, q)),
+      this.rows(stateBeforeQuery(this.config.database, q)),
+    ]);
+    return assembleStates(inRange.map(rowToStateRow), before[0] ? rowToStateRow(before[0]) : undefined, limit);
   }
 
   async scores(q: RangeQuery): Promise<ScoreRow[]> {

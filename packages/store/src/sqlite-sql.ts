@@ -49,6 +49,17 @@ CREATE TABLE IF NOT EXISTS wafer_verdict (
 );
 CREATE INDEX IF NOT EXISTS wafer_verdict_station_end ON wafer_verdict (line, station, end_ts);
 CREATE INDEX IF NOT EXISTS wafer_verdict_end ON wafer_verdict (end_ts);
+
+CREATE TABLE IF NOT EXISTS equipment_state (
+  line TEXT NOT NULL,
+  station TEXT NOT NULL,
+  ts INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT,
+  replay INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (line, station, ts)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS equipment_state_ts ON equipment_state (ts);
 `;
 
 export const INSERT_ALERT_EVENT =
@@ -159,10 +170,27 @@ export function countReadings(byLine: boolean, byStation: boolean): string {
 
 export const STATIONS = 'SELECT DISTINCT station FROM reading WHERE line = @line AND ts >= @from AND ts < @to ORDER BY station';
 
+/** Keyed (line, station, ts = the state's since): a retained state message delivered again overwrites itself. */
+export const INSERT_EQUIPMENT_STATE = `INSERT OR REPLACE INTO equipment_state (line, station, ts, state, reason, replay)
+  VALUES (@line, @station, @ts, @state, @reason, @replay)`;
+
+export const SELECT_EQUIPMENT_STATES = `SELECT ts, state, reason FROM equipment_state
+  WHERE ${STATION_RANGE} ORDER BY ts DESC LIMIT @limit`;
+
+/** The state at `from`: one seek backwards on the primary key. */
+export const SELECT_EQUIPMENT_STATE_BEFORE = `SELECT ts, state, reason FROM equipment_state
+  WHERE line = @line AND station = @station AND ts < @from ORDER BY ts DESC LIMIT 1`;
+
 export const PRUNE = [
   'DELETE FROM reading WHERE ts < ?',
   'DELETE FROM score WHERE ts < ?',
   'DELETE FROM anomaly WHERE ts < ?',
   'DELETE FROM alert_event WHERE at < ?',
   'DELETE FROM wafer_verdict WHERE end_ts < ?',
+  // A tool may sit in one state for longer than the retention: its latest change before the cutoff is the state at
+  // the cutoff, so it stays; only changes a later one (also before the cutoff) made obsolete go. The cutoff is bound
+  // once, like the others, and named through a CTE (better-sqlite3 refuses `?1` used twice).
+  `WITH cutoff(at) AS (SELECT ?) DELETE FROM equipment_state WHERE ts < (SELECT at FROM cutoff) AND EXISTS (
+    SELECT 1 FROM equipment_state AS later, cutoff WHERE later.line = equipment_state.line AND later.station = equipment_state.station
+      AND later.ts > equipment_state.ts AND later.ts <= cutoff.at)`,
 ];

@@ -52,6 +52,9 @@ describe('SqliteStore', () => {
     await store.write({ readings: [], scores: [{ ...base, ts: ts + 1, t2: null, spe: null }], anomalies: [] });
     const rows = await store.scores({ line: 'fab1', station: 'etch-01', from: ts, to: ts + 2 });
     expect(rows.map((r) => [r.t2, r.spe])).toEqual([[3, 0.2], [null, null]]);
+    // Tables added since (equipment_state) are created in the old file too.
+    await store.write({ readings: [], scores: [], anomalies: [], states: [{ line: 'fab1', station: 'etch-01', ts, state: 'STANDBY', reason: 'idle' }] });
+    expect(await store.equipmentStates({ line: 'fab1', station: 'etch-01', from: ts, to: ts + 1 })).toEqual([{ ts, state: 'STANDBY', reason: 'idle' }]);
     await store.close();
   });
 
@@ -68,6 +71,32 @@ describe('SqliteStore', () => {
     expect(store.prune()).toBe(2);
     expect(await store.countReadings({ from: 0, to: now + 1 })).toBe(1);
     expect((await store.waferVerdicts({})).map((v) => v.end)).toEqual([now - 1_000]);
+    await store.close();
+  });
+
+  it('prunes old state changes but keeps each station\'s latest one before the cutoff: the state it is still in', async () => {
+    const store = new SqliteStore({ path: ':memory:', retentionMs: 60_000 }, logger);
+    await store.init();
+    const now = Date.now();
+    const change = (station: string, ago: number, state: 'PRODUCTIVE' | 'STANDBY' | 'UNSCHEDULED_DOWN') => ({ line: 'fab1', station, ts: now - ago, state });
+    const states = [
+      change('etch-01', 300_000, 'PRODUCTIVE'),
+      change('etch-01', 200_000, 'UNSCHEDULED_DOWN'),
+      change('etch-01', 120_000, 'PRODUCTIVE'),
+      change('etch-01', 1_000, 'STANDBY'),
+      // Unchanged since long before the cutoff.
+      change('cmp-02', 300_000, 'PRODUCTIVE'),
+    ];
+    await store.write({ readings: [], scores: [], anomalies: [], states });
+    expect(store.prune()).toBe(2);
+    const range = { line: 'fab1', from: now - 30_000, to: now + 1 };
+    expect(await store.equipmentStates({ ...range, station: 'etch-01' })).toEqual([
+      { ts: now - 120_000, state: 'PRODUCTIVE' },
+      { ts: now - 1_000, state: 'STANDBY' },
+    ]);
+    expect(await store.equipmentStates({ ...range, station: 'cmp-02' })).toEqual([{ ts: now - 300_000, state: 'PRODUCTIVE' }]);
+    expect(await store.equipmentStates({ ...range, station: 'etch-01', from: 0 })).toHaveLength(2);
+    expect(store.prune()).toBe(0);
     await store.close();
   });
 

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { Anomaly, Health, ProcessContext, WaferVerdict } from '@linewatch/protocol';
+import type { Anomaly, EquipmentState, Health, ProcessContext, WaferVerdict } from '@linewatch/protocol';
 import { DEFAULT_ANOMALY_LIMIT, DEFAULT_LIMIT, DEFAULT_WAFER_LIMIT, assertEpochMs, assertId, checkedBucket, checkedLimit } from './validate.js';
 import * as sql from './sqlite-sql.js';
 import type {
@@ -13,6 +13,7 @@ import type {
   RangeQuery,
   ReadingRow,
   ScoreRow,
+  StateRow,
   StationsQuery,
   Store,
   WaferVerdictQuery,
@@ -109,6 +110,7 @@ export class SqliteStore implements Store {
     const insertScore = this.statement(sql.INSERT_SCORE);
     const insertAnomaly = this.statement(sql.INSERT_ANOMALY);
     const insertWafer = this.statement(sql.INSERT_WAFER_VERDICT);
+    const insertState = this.statement(sql.INSERT_EQUIPMENT_STATE);
     try {
       db.transaction(() => {
         for (const r of batch.readings) {
@@ -144,6 +146,9 @@ export class SqliteStore implements Store {
         for (const v of batch.wafers ?? []) {
           insertWafer.run({ id: v.id, line: v.line, station: v.station, end: v.end, body: JSON.stringify(v) });
         }
+        for (const p of batch.states ?? []) {
+          insertState.run({ line: p.line, station: p.station, ts: p.ts, state: p.state, reason: p.reason ?? null, replay: p.replay ? 1 : 0 });
+        }
       })();
     } catch (err) {
       throw new Error('sqlite write failed', { cause: err });
@@ -176,6 +181,17 @@ export class SqliteStore implements Store {
       if (row) row.values[m.sensor] = m.mean;
     }
     return [...rows.values()].sort((a, b) => a.ts - b.ts);
+  }
+
+  async equipmentStates(q: RangeQuery): Promise<StateRow[]> {
+    const params = this.rangeParams(q);
+    type Row = { ts: number; state: string; reason: string | null };
+    // An empty reason reads back as none, as from InfluxDB, which has no null and stores none as ''.
+    const toState = (row: Row): StateRow => ({ ts: row.ts, state: row.state as EquipmentState, ...(row.reason ? { reason: row.reason } : {}) });
+    const inRange = this.statement(sql.SELECT_EQUIPMENT_STATES).all(params) as Row[];
+    // A full page means older changes were cut: the state before `from` would then not precede the first row.
+    const before = inRange.length < params.limit ? (this.statement(sql.SELECT_EQUIPMENT_STATE_BEFORE).get(params) as Row | undefined) : undefined;
+    return [...(before ? [before] : []), ...inRange.reverse()].map(toState);
   }
 
   async scores(q: RangeQuery): Promise<ScoreRow[]> {

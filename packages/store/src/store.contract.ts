@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Anomaly, WaferVerdict } from '@linewatch/protocol';
+import { equipmentStatesContract } from './store-states.contract.js';
 import type { AlertEventPoint, ReadingPoint, ScorePoint, Store } from './types.js';
 
 /**
@@ -259,10 +260,14 @@ export function storeContract(name: string, make: () => Promise<Store>): void {
         expect([[], 'rejected']).toContainEqual(await outcome(store.waferVerdicts({ line, station: evil })));
         expect([0, 'rejected']).toContainEqual(await outcome(store.countReadings({ line, station: evil, from: t0, to: end })));
         expect([[], 'rejected']).toContainEqual(await outcome(store.readings({ ...range, line: evil })));
+        expect([[], 'rejected']).toContainEqual(await outcome(store.equipmentStates({ ...range, station: evil })));
+        expect([[], 'rejected']).toContainEqual(await outcome(store.equipmentStates({ ...range, line: evil })));
       }
       // Nothing was dropped or widened by the attempts.
       expect(await store.countReadings({ line, station, from: t0, to: end })).toBe(10);
     });
+
+    equipmentStatesContract(() => store, line, t0);
 
     it('answers ping and closes', async () => {
       expect(await store.ping()).toBe(true);

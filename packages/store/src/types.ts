@@ -1,4 +1,4 @@
-import type { Anomaly, Health, ProcessContext, WaferVerdict } from '@linewatch/protocol';
+import type { Anomaly, EquipmentState, Health, ProcessContext, WaferVerdict } from '@linewatch/protocol';
 
 /** One stored snapshot. Key: (line, station, ts); a redelivered snapshot overwrites itself. */
 export interface ReadingPoint {
@@ -35,11 +35,31 @@ export interface WriteBatch {
   anomalies: Anomaly[];
   /** Wafer-level verdicts (ok, fault, baselining); absent means none. Key: the verdict's id. */
   wafers?: WaferVerdict[] | undefined;
+  /** Equipment-state changes; absent means none. Key: (line, station, ts), ts being the state's `since`. */
+  states?: StatePoint[] | undefined;
+}
+
+/** A station entered `state` (SEMI E10) at `ts` (the state message's `since`). */
+export interface StatePoint {
+  line: string;
+  station: string;
+  ts: number;
+  state: EquipmentState;
+  reason?: string | undefined;
+  replay?: boolean | undefined;
+}
+
+/** A stored state change, as a query returns it. */
+export interface StateRow {
+  ts: number;
+  state: EquipmentState;
+  reason?: string | undefined;
 }
 
 /** Points of a batch the store refused for good, by kind, and why. */
 export interface WriteResult {
-  rejected: { readings: number; scores: number; anomalies: number; wafers: number; reason: string };
+  /** `states`: equipment-state changes refused; absent from backends that never refuse them. */
+  rejected: { readings: number; scores: number; anomalies: number; wafers: number; states?: number | undefined; reason: string };
 }
 
 export interface RangeQuery {
@@ -151,6 +171,11 @@ export interface Store {
    */
   write(batch: WriteBatch): Promise<WriteResult | void>;
   readings(q: RangeQuery): Promise<ReadingRow[]>;
+  /**
+   * State changes in [from, to), oldest first, preceded by the latest change before `from` (the state the station
+   * was in at `from`) when there is one. `bucketMs` is ignored: state changes are few.
+   */
+  equipmentStates(q: RangeQuery): Promise<StateRow[]>;
   scores(q: RangeQuery): Promise<ScoreRow[]>;
   /** Newest first. */
   anomalies(q: AnomalyQuery): Promise<Anomaly[]>;

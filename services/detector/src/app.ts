@@ -99,6 +99,11 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
   bus.on('score', ({ point }) => writer.addScore(point));
   bus.on('anomaly', ({ anomaly }) => writer.addAnomaly(anomaly));
   bus.on('wafer', ({ verdict }) => writer.addWaferVerdict(verdict));
+  // Every instance receives every station's state (never partitioned) and writes it: keyed by (line, station,
+  // since), the copies of other instances and a retained message redelivered on reconnect overwrite themselves.
+  bus.on('state', ({ line, station, state: s }) =>
+    writer.addState({ line, station, ts: s.since, state: s.state, reason: s.reason, replay: s.replay }),
+  );
 
   // A detector runs once: start() after stop() is a no-op, since its components hold no reset path.
   let started = false;

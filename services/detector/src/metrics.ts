@@ -21,8 +21,11 @@ export interface DetectorStats {
   /** Wafer verdicts (ok, fault, baselining) written to the store, and lost before reaching it (also in `dropped`). */
   waferVerdictsWritten: number;
   waferVerdictsDropped: number;
+  /** Equipment-state changes written to the store, and lost before reaching it (also in `dropped`). */
+  statesWritten: number;
+  statesDropped: number;
   writeErrors: number;
-  /** All points (readings, scores, anomalies) lost; also in linewatch_points_dropped_total. */
+  /** All points (readings, scores, anomalies, wafer verdicts, state changes) lost; also in linewatch_points_dropped_total. */
   dropped: number;
   unmodelled: number;
   dataQuality: number;
@@ -41,7 +44,7 @@ const ZERO: DetectorStats = {
   received: 0, valid: 0, deadLettered: 0, skippedPartition: 0, ignored: 0, readingsAccepted: 0, readingsWritten: 0,
   readingsBuffered: 0, readingsDropped: 0, scoresWritten: 0, anomalies: 0, anomaliesWritten: 0, writeErrors: 0, dropped: 0,
   unmodelled: 0, dataQuality: 0, duplicates: 0, outOfOrder: 0, gaps: 0, qualityIssues: 0, unjudged: 0, scoreErrors: 0, handlerErrors: 0,
-  waferVerdictsWritten: 0, waferVerdictsDropped: 0,
+  waferVerdictsWritten: 0, waferVerdictsDropped: 0, statesWritten: 0, statesDropped: 0,
 };
 
 /**
@@ -63,6 +66,7 @@ export class DetectorMetrics {
   readonly readingsWritten = this.c('linewatch_readings_written_total', 'Readings written to the store');
   readonly scoresWritten = this.c('linewatch_scores_written_total', 'Scores written to the store');
   readonly waferVerdictsWritten = this.c('linewatch_wafer_verdicts_written_total', 'Wafer verdicts (ok, fault, baselining) written to the store');
+  readonly statesWritten = this.c('linewatch_equipment_states_written_total', 'Equipment-state changes written to the store');
   readonly anomalies = this.c('linewatch_anomalies_total', 'Anomaly decisions emitted', ['severity']);
   readonly writeErrors = this.c('linewatch_store_write_errors_total', 'Failed store writes (retried)');
   readonly pointsDropped = this.c('linewatch_points_dropped_total', 'Points lost before reaching the store', ['kind']);

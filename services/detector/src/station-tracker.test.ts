@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DataQualityEvent, ModelMetadata, StationStatus, Telemetry } from '@linewatch/protocol';
+import { StationStatusSchema, type DataQualityEvent, type ModelMetadata, type StationStatus, type Telemetry } from '@linewatch/protocol';
 import type { ReadingPoint, ScorePoint } from '@linewatch/store';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -158,6 +158,23 @@ describe('StationTracker', () => {
     expect(statuses.filter((s) => s.station === 'e1').map((s) => [s.health, s.score])).toEqual([['DATA_QUALITY', null], ['DATA_QUALITY', 0], ['OK', 0]]);
     expect(last('e1')?.quality).toBeUndefined();
     expect(quality.map((e) => [e.state, e.kind, e.sensor, e.ts])).toEqual([['raised', 'missing_sensor', 'q', 1000], ['cleared', 'missing_sensor', 'q', 1002]]);
+  });
+
+  it('carries the process context of the latest scored snapshot in the status, and leaves it out when there is none', async () => {
+    const context = { recipe: 'ETCH-AL-01', step: 'main_etch', lot: 'L0001', wafer: 'L0001-03' };
+    const sendWith = (seq: number, ctx: Telemetry['context']) =>
+      bus.emit('telemetry', { line: 'l1', station: 'e1', telemetry: { ts: 1000 + seq, seq, values: { p: 0, q: 0 }, ...(ctx ? { context: ctx } : {}) }, receivedAt: Date.now() });
+    sendWith(0, context);
+    sendWith(1, { ...context, wafer: 'L0001-04' });
+    sendWith(2, undefined);
+    sendWith(3, {});
+    sendWith(4, { lot: 'L0002' });
+    await drain();
+    expect(statuses.map((s) => s.context)).toEqual([context, { ...context, wafer: 'L0001-04' }, undefined, undefined, { lot: 'L0002' }]);
+    // Left out, not set to undefined or {}: the retained status is JSON, and the schema takes it as it is.
+    expect(statuses[2]).not.toHaveProperty('context');
+    expect(statuses[3]).not.toHaveProperty('context');
+    expect(StationStatusSchema.parse(JSON.parse(JSON.stringify(statuses[1])))).toEqual(statuses[1]);
   });
 
   it('goes OFFLINE after OFFLINE_AFTER_MS without telemetry and recovers on the next snapshot', async () => {
@@ -381,5 +398,8 @@ describe('StationTracker with context models', () => {
       // Scored again at once; DATA_QUALITY until the missing sensor has been back for QUALITY_CLEAR_AFTER snapshots.
       [1004, 'DATA_QUALITY', 'etch#idle'], [1005, 'DATA_QUALITY', 'etch#R1/slow'], [1006, 'DATA_QUALITY', 'etch#R1/fast'],
     ]);
+    // Each status carries the context of its own snapshot, whichever model finished first; none without one.
+    expect(statuses.map((s) => s.context)).toEqual(contexts);
+    expect(statuses[2]).not.toHaveProperty('context');
   });
 });

@@ -1,4 +1,4 @@
-import type { Contributor, DataQualityIssue, EquipmentState, Health, StateMessage, StationMeta, StationStatus, Telemetry, WaferVerdictSummary } from '@linewatch/protocol';
+import type { Contributor, DataQualityIssue, EquipmentState, Health, ProcessContext, StateMessage, StationMeta, StationStatus, Telemetry, WaferVerdictSummary } from '@linewatch/protocol';
 import type { Logger } from 'pino';
 import { decide, finiteOrNull, INITIAL_DECISION, type DecisionRules, type DecisionState } from './decision.js';
 import type { DetectorEvents, EventBus } from './event-bus.js';
@@ -54,6 +54,8 @@ interface StationState {
   contributors: Contributor[];
   /** The latest wafer-level verdict, shown on the status beside the sample-wise health. */
   lastWafer: WaferVerdictSummary | undefined;
+  /** Process context of the snapshot at `ts` (recipe, step, lot, wafer); undefined when it carried none. */
+  context: ProcessContext | undefined;
   replay: boolean | undefined;
   /** Routes one station's snapshots in arrival order while its model may still be loading. */
   chain: Promise<void>;
@@ -194,7 +196,7 @@ export class StationTracker {
         line, station, meta: undefined, equipment: undefined, lastSeq: undefined, lastTs: undefined, lastSeen: this.now(),
         quality: new DataQualityMonitor(this.deps.quality ?? DEFAULT_QUALITY_RULES), lags: new LagBuffer(), spc: undefined, issues: [], warmupPending: false, warmupUntil: 0,
         decision: INITIAL_DECISION, overlay: null, health: undefined, since: 0, ts: 0, score: null, threshold: null,
-        modelVersion: null, contributors: [], lastWafer: undefined, replay: undefined, chain: Promise.resolve(), waiting: 0, outcomes: [],
+        modelVersion: null, contributors: [], lastWafer: undefined, context: undefined, replay: undefined, chain: Promise.resolve(), waiting: 0, outcomes: [],
       };
       this.stations.set(key, s);
       this.deps.metrics.stations.set(this.stations.size);
@@ -332,7 +334,7 @@ export class StationTracker {
         this.deps.metrics.unscored.inc({ reason: 'warming_up' });
         this.settle(s, () => {
           this.applyArrival(s, t, arrival);
-          this.publish(s, t.ts, t.replay);
+          this.publish(s, t);
         });
         return;
       }
@@ -392,7 +394,7 @@ export class StationTracker {
     s.contributors = [];
     s.threshold = resolved?.model.meta.threshold ?? null;
     s.modelVersion = resolved?.model.meta.version ?? null;
-    this.publish(s, t.ts, t.replay);
+    this.publish(s, t);
   }
 
   /** `row` is the snapshot's values in the model's feature order (as routed), for the SPC rules. */
@@ -451,10 +453,11 @@ export class StationTracker {
       },
     });
     if (d.anomaly && !unjudged) this.deps.bus.emit('anomaly', { anomaly: d.anomaly });
-    this.publish(s, t.ts, t.replay);
+    this.publish(s, t);
   }
 
-  private publish(s: StationState, ts: number, replay: boolean | undefined): void {
+  private publish(s: StationState, t: Telemetry): void {
+    const { ts, replay } = t;
     // OFFLINE says more than anything the last snapshot showed; untrustworthy data more than the model's verdict.
     const health = s.overlay === 'OFFLINE' ? 'OFFLINE' : s.issues.length > 0 ? 'DATA_QUALITY' : (s.overlay ?? s.decision.health);
     const healthChanged = health !== s.health;
@@ -462,6 +465,8 @@ export class StationTracker {
       s.health = health;
       s.since = ts;
     }
+    // The context goes with `ts`: a snapshot older than the latest (after a gap) does not take it back.
+    if (ts >= s.ts) s.context = t.context && Object.keys(t.context).length > 0 ? t.context : undefined;
     s.ts = Math.max(s.ts, ts);
     s.replay = replay;
     this.deps.bus.emit('status', { status: this.status(s), healthChanged });
@@ -496,6 +501,7 @@ export class StationTracker {
       contributors: s.health === 'OK' || s.health === 'DATA_QUALITY' ? [] : s.contributors,
       ...(s.issues.length > 0 ? { quality: [...s.issues] } : {}),
       ...(s.lastWafer ? { lastWafer: s.lastWafer } : {}),
+      ...(s.context ? { context: s.context } : {}),
       ...(s.replay !== undefined ? { replay: s.replay } : {}),
     };
   }

@@ -1,5 +1,5 @@
 import type { Anomaly, WaferVerdict } from '@linewatch/protocol';
-import type { ReadingPoint, ScorePoint, Store, WriteBatch, WriteResult } from '@linewatch/store';
+import type { ReadingPoint, ScorePoint, StatePoint, Store, WriteBatch, WriteResult } from '@linewatch/store';
 import type { Logger } from 'pino';
 import type { DetectorMetrics } from './metrics.js';
 
@@ -16,17 +16,21 @@ export interface StoreWriterOptions {
   stopTimeoutMs?: number;
 }
 
+/** Kinds of points, as the `kind` label of linewatch_points_dropped_total names them. */
+type PointKind = 'reading' | 'score' | 'anomaly' | 'wafer' | 'state';
+
 /**
- * Batches readings, scores, anomalies and wafer verdicts into store writes. One write is in flight at a time, so points
- * reach the store in arrival order. A failed write keeps its points at the head of the buffer and is
- * retried with capped exponential backoff; points are only ever lost past the hard limit or when stop()
- * gives up, and then they are counted in linewatch_points_dropped_total and logged at error.
+ * Batches readings, scores, anomalies, wafer verdicts and equipment-state changes into store writes. One write is
+ * in flight at a time, so points reach the store in arrival order. A failed write keeps its points at the head of
+ * the buffer and is retried with capped exponential backoff; points are only ever lost past the hard limit or when
+ * stop() gives up, and then they are counted in linewatch_points_dropped_total and logged at error.
  */
 export class StoreWriter {
   private readings: ReadingPoint[] = [];
   private scores: ScorePoint[] = [];
   private anomalies: Anomaly[] = [];
   private wafers: WaferVerdict[] = [];
+  private states: StatePoint[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   /** Set at the shutdown deadline: a write still in flight then is already counted as dropped. */
@@ -48,7 +52,7 @@ export class StoreWriter {
   }
 
   get size(): number {
-    return this.readings.length + this.scores.length + this.anomalies.length + this.wafers.length;
+    return this.readings.length + this.scores.length + this.anomalies.length + this.wafers.length + this.states.length;
   }
 
   /** True while the buffer is at its soft limit: ingest should wait (see `waitForRoom`). */
@@ -86,6 +90,12 @@ export class StoreWriter {
   /** Every verdict, ok and baselining too: the store keeps the wafer history (a fault also comes as an anomaly). */
   addWaferVerdict(verdict: WaferVerdict): void {
     this.wafers.push(verdict);
+    this.added();
+  }
+
+  /** A state change (a state message's `since`); a retained message delivered again is keyed to overwrite itself. */
+  addState(point: StatePoint): void {
+    this.states.push(point);
     this.added();
   }
 
@@ -157,31 +167,27 @@ export class StoreWriter {
   /** Writes the head of the buffer; never throws. The points leave the buffer only after the store accepted them. */
   private async writeOnce(): Promise<boolean> {
     // Split a full batch in proportion to what is buffered, so a backlog of readings cannot starve scores.
+    const buffers = [this.readings, this.scores, this.anomalies, this.wafers, this.states] as const;
     const max = this.deps.options.batchMax;
     const total = this.size;
-    const share = (n: number): number => (total <= max ? n : Math.floor((max * n) / total));
-    let nReadings = share(this.readings.length);
-    let nScores = share(this.scores.length);
-    let nAnomalies = share(this.anomalies.length);
-    let nWafers = share(this.wafers.length);
-    let spare = Math.min(max, total) - nReadings - nScores - nAnomalies - nWafers;
-    const fill = (buffered: number, taken: number): number => {
-      const k = Math.min(spare, buffered - taken);
+    const taken = buffers.map((b) => (total <= max ? b.length : Math.floor((max * b.length) / total)));
+    let spare = Math.min(max, total) - taken.reduce((a, b) => a + b, 0);
+    buffers.forEach((b, i) => {
+      const k = Math.min(spare, b.length - (taken[i] as number));
       spare -= k;
-      return k;
-    };
-    nReadings += fill(this.readings.length, nReadings);
-    nScores += fill(this.scores.length, nScores);
-    nAnomalies += fill(this.anomalies.length, nAnomalies);
-    nWafers += fill(this.wafers.length, nWafers);
+      taken[i] = (taken[i] as number) + k;
+    });
+    const [nReadings, nScores, nAnomalies, nWafers, nStates] = taken as [number, number, number, number, number];
     const batch: WriteBatch = {
       readings: this.readings.slice(0, nReadings),
       scores: this.scores.slice(0, nScores),
       anomalies: this.anomalies.slice(0, nAnomalies),
       wafers: this.wafers.slice(0, nWafers),
+      ...(nStates > 0 ? { states: this.states.slice(0, nStates) } : {}),
     };
     const { metrics } = this.deps;
     const end = metrics.writeSeconds.startTimer();
+    // Every WriteResult is one; a store that refuses state changes counts them in `rejected.states`.
     let result: WriteResult | void;
     try {
       result = await this.deps.store.write(batch);
@@ -191,7 +197,7 @@ export class StoreWriter {
       this.lastWriteOk = false;
       metrics.writeErrors.inc();
       metrics.stats.writeErrors++;
-      this.logger.warn({ err, points: nReadings + nScores + nAnomalies + nWafers, failures: this.failures, retryInMs: this.backoffMs() }, 'store write failed; will retry');
+      this.logger.warn({ err, points: nReadings + nScores + nAnomalies + nWafers + nStates, failures: this.failures, retryInMs: this.backoffMs() }, 'store write failed; will retry');
       return false;
     }
     end();
@@ -203,10 +209,12 @@ export class StoreWriter {
     this.scores.splice(0, nScores);
     this.anomalies.splice(0, nAnomalies);
     this.wafers.splice(0, nWafers);
+    this.states.splice(0, nStates);
     // Points the store refused for good were not written: they count as dropped, never as written.
-    const refused = result?.rejected ?? { readings: 0, scores: 0, anomalies: 0, wafers: 0, reason: '' };
-    if (refused.readings + refused.scores + refused.anomalies + refused.wafers > 0) {
-      const counts = { reading: refused.readings, score: refused.scores, anomaly: refused.anomalies, wafer: refused.wafers };
+    const refused = { readings: 0, scores: 0, anomalies: 0, wafers: 0, states: 0, reason: '', ...result?.rejected };
+    const refusedStates = refused.states ?? 0;
+    if (refused.readings + refused.scores + refused.anomalies + refused.wafers + refusedStates > 0) {
+      const counts = { reading: refused.readings, score: refused.scores, anomaly: refused.anomalies, wafer: refused.wafers, state: refusedStates };
       this.countDropped(counts, `store refused: ${refused.reason}`);
     }
     metrics.readingsWritten.inc(nReadings - refused.readings);
@@ -216,13 +224,16 @@ export class StoreWriter {
     metrics.stats.anomaliesWritten += nAnomalies - refused.anomalies;
     metrics.waferVerdictsWritten.inc(nWafers - refused.wafers);
     metrics.stats.waferVerdictsWritten += nWafers - refused.wafers;
+    metrics.statesWritten.inc(nStates - refusedStates);
+    metrics.stats.statesWritten += nStates - refusedStates;
     this.updateGauge();
     return true;
   }
 
   /**
    * Drops the `n` newest points, readings last: they are the system of record, scores and wafer verdicts can be
-   * recomputed from them. Newest, because the head of the buffer may be in flight to the store right now.
+   * recomputed from them. State changes go just before readings: nothing recomputes them, and they are few.
+   * Newest, because the head of the buffer may be in flight to the store right now.
    */
   private drop(n: number, why: string): void {
     const take = (list: unknown[]): number => {
@@ -234,23 +245,25 @@ export class StoreWriter {
     const score = take(this.scores);
     const wafer = take(this.wafers);
     const anomaly = take(this.anomalies);
+    const state = take(this.states);
     const reading = take(this.readings);
-    this.countDropped({ reading, score, anomaly, wafer }, why);
+    this.countDropped({ reading, score, anomaly, wafer, state }, why);
   }
 
   /** Counts and logs points that will never reach the store: nothing is lost without a counter. */
-  private countDropped(counts: Record<'reading' | 'score' | 'anomaly' | 'wafer', number>, why: string): void {
+  private countDropped(counts: Record<PointKind, number>, why: string): void {
     const { metrics } = this.deps;
-    for (const kind of ['reading', 'score', 'anomaly', 'wafer'] as const) {
+    for (const kind of ['reading', 'score', 'anomaly', 'wafer', 'state'] as const) {
       const k = counts[kind];
       if (k === 0) continue;
       metrics.pointsDropped.inc({ kind }, k);
       metrics.stats.dropped += k;
       if (kind === 'reading') metrics.stats.readingsDropped += k;
       if (kind === 'wafer') metrics.stats.waferVerdictsDropped += k;
+      if (kind === 'state') metrics.stats.statesDropped += k;
     }
-    const { reading: readings, score: scores, anomaly: anomalies, wafer: wafers } = counts;
-    this.logger.error({ why, readings, scores, anomalies, wafers }, 'points dropped before reaching the store');
+    const { reading: readings, score: scores, anomaly: anomalies, wafer: wafers, state: states } = counts;
+    this.logger.error({ why, readings, scores, anomalies, wafers, states }, 'points dropped before reaching the store');
   }
 
   private updateGauge(): void {
