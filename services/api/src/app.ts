@@ -17,6 +17,9 @@ import { RecordingLibrary } from './recordings.js';
 import { ReplayControl } from './replay-control.js';
 import { createReplayRoutes } from './replay-routes.js';
 import { createRoutes } from './routes.js';
+import { createHistoryRoutes } from './history-routes.js';
+import { LineThroughput } from './line-throughput.js';
+import { ReadingsFeed } from './readings-feed.js';
 import { createWaferRoutes } from './wafer-routes.js';
 import { createAlertRoutes } from './alerts/alert-routes.js';
 import { Alerting } from './alerts/alerting.js';
@@ -92,6 +95,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(createRoutes({ lineState, store: deps.store }));
+  app.use(createHistoryRoutes({ lineState, store: deps.store }));
   app.use(createWaferRoutes({ lineState, store: deps.store, apiToken: config.API_TOKEN }));
   app.use(createReplayRoutes({ library, replay, apiToken: config.API_TOKEN }));
   app.use(createAlertRoutes({ alerting, apiToken: config.API_TOKEN }));
@@ -102,13 +106,17 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
 
   const server = http.createServer(app);
   const io = new Server<ClientToServerEvents, ServerToClientEvents>(server, { serveClient: false, maxHttpBufferSize: 16 * 1024 });
-  const liveFeed = new LiveFeed({ io, lineState, replay, metrics, logger: deps.logger, alerting });
+  const readings = new ReadingsFeed({ config, io, metrics, logger: deps.logger });
+  const throughput = new LineThroughput({ bus: lineState.bus, line: config.LINE, order: (station) => lineState.station(station)?.meta.order });
+  const liveFeed = new LiveFeed({ io, lineState, replay, metrics, logger: deps.logger, alerting, readings, throughput });
 
   return {
     metrics: metrics.registry,
     async start() {
       // Before the broker link: the retained statuses it brings first may clear alerts left open by a restart.
       alerting.start();
+      // Before the broker link too: the retained statuses say which wafer each tool holds now.
+      throughput.start();
       await lineState.start();
       for (const line of [config.LINE, config.REPLAY_LINE]) {
         const stored = await deps.store.anomalies({ line, limit: config.RECENT_ANOMALIES }).catch((err: unknown) => {
@@ -118,6 +126,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
         lineState.seedAnomalies(stored);
       }
       await lineState.loadRecentWafers(deps.store);
+      readings.start();
       liveFeed.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', (err) => reject(new Error(`cannot listen on ${config.HOST}:${config.PORT}`, { cause: err })));
@@ -141,6 +150,9 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
         });
         server.closeAllConnections();
       });
+      // After the sockets: their disconnects unwatch first, then the telemetry link goes.
+      await readings.stop();
+      throughput.stop();
       await lineState.stop();
       await alerting.stop();
       log.info('api stopped');

@@ -189,6 +189,7 @@ export class LineState {
       wafers: this.live.snapshotWafers(SNAPSHOT_WAFERS_PER_STATION),
       serverTime: Date.now(),
       brokerConnected: this.connected,
+      staleAfterMs: this.deps.config.STALE_AFTER_MS,
       replay: {
         status: replay,
         stations: this.replay.stations(),

@@ -5,7 +5,9 @@ import type { Alerting } from './alerts/alerting.js';
 import { deliveryStatus, snapshotAlerts, toAlertView } from './alerts/alert-view.js';
 import { LatestThrottle } from './latest-throttle.js';
 import type { LineState } from './line-state.js';
+import type { LineThroughput } from './line-throughput.js';
 import type { ApiMetrics } from './metrics.js';
+import type { ReadingsFeed } from './readings-feed.js';
 import type { ReplayControl } from './replay-control.js';
 import { StatusCoalescer } from './status-coalescer.js';
 
@@ -17,6 +19,8 @@ const REPLAY_INTERVAL_MS = 250;
 const ALERT_EVIDENCE_INTERVAL_MS = 1_000;
 /** The dispatcher tells nobody when it tries a delivery, so the outbox is looked at this often (while anyone watches). */
 const DELIVERY_POLL_MS = 1_000;
+/** Throughput moves slowly (a wafer every minute or so): a header refreshed this often never looks stuck. */
+export const LINE_STATS_INTERVAL_MS = 5_000;
 
 /** What the live feed needs of the alerting component. */
 export type AlertSource = Pick<Alerting, 'onAlert' | 'alertDb' | 'deliveries' | 'subscriptionDb'>;
@@ -134,13 +138,18 @@ export interface LiveFeedDeps {
   metrics: ApiMetrics;
   logger: Logger;
   alerting: AlertSource;
+  /** Live readings of the stations clients watch (`watch` → `readings`). */
+  readings: Pick<ReadingsFeed, 'watch' | 'leave'>;
+  /** The live line's throughput (`lineStats`, and `stats` in the snapshot). */
+  throughput: Pick<LineThroughput, 'stats'>;
 }
 
 /**
  * Pushes the line to socket.io clients: a snapshot on connect and on `resync`, then every change live. The live
  * line's changes go out as `status`, `anomaly`, `state`, `meta`, `truth`, `wafer` and `quality`; the replay line's only as
  * `replayLine`, so nothing replayed can reach a client's live view by accident. Alerts of both lines go out as
- * `alert` (each says whether replayed data raised it), and the webhook outbox as `deliveries`.
+ * `alert` (each says whether replayed data raised it), and the webhook outbox as `deliveries`. A client that
+ * `watch`es a station gets its `readings`; every client gets `lineStats` every few seconds.
  */
 export class LiveFeed {
   private readonly unsubscribe: Array<() => void> = [];
@@ -167,6 +176,17 @@ export class LiveFeed {
     const progress = new LatestThrottle<ReplayStatus>(REPLAY_INTERVAL_MS, (s) => io.emit('replay', s), (a, b) => a.state !== b.state || a.run?.id !== b.run?.id);
     this.stoppers.push(() => liveStatus.stop(), () => replayStatus.stop(), () => progress.stop(), () => this.alertFeed.stop());
     this.alertFeed.start();
+    const statsTimer = setInterval(() => {
+      // Nobody to tell: skip the work. A client that connects gets the stats in its snapshot.
+      if (io.engine.clientsCount === 0) return;
+      try {
+        io.emit('lineStats', this.deps.throughput.stats());
+      } catch (err) {
+        log.error({ err }, 'line stats failed');
+      }
+    }, LINE_STATS_INTERVAL_MS);
+    statsTimer.unref();
+    this.stoppers.push(() => clearInterval(statsTimer));
     const bus = lineState.bus;
     this.unsubscribe.push(
       bus.on('status', (s) => (s.line === live ? liveStatus.push(s) : s.line === replayLine ? replayStatus.push(s) : undefined)),
@@ -200,7 +220,11 @@ export class LiveFeed {
         io.emit('replayLine', { kind: 'reset', line });
       }),
     );
-    const snapshot = (): LineSnapshot => ({ ...lineState.snapshot(replay.status()), alerts: this.alertFeed.alerts() });
+    const snapshot = (): LineSnapshot => ({
+      ...lineState.snapshot(replay.status()),
+      alerts: this.alertFeed.alerts(),
+      stats: this.deps.throughput.stats(),
+    });
     // The whole picture a client starts from; a failure is logged, never thrown into socket.io's connection handling.
     const sendPicture = (socket: Socket<ClientToServerEvents, ServerToClientEvents>, why: string) => {
       try {
@@ -215,7 +239,17 @@ export class LiveFeed {
       log.debug({ id: socket.id }, 'client connected');
       sendPicture(socket, 'snapshot on connect');
       socket.on('resync', () => sendPicture(socket, 'resync'));
-      socket.on('disconnect', () => metrics.socketClients.dec());
+      socket.on('watch', (selection) => {
+        try {
+          this.deps.readings.watch(socket, selection);
+        } catch (err) {
+          log.error({ err }, 'watch failed');
+        }
+      });
+      socket.on('disconnect', () => {
+        metrics.socketClients.dec();
+        this.deps.readings.leave(socket);
+      });
     });
   }
 

@@ -49,6 +49,27 @@ export class ApiMetrics {
     help: 'Status updates folded into a later one before reaching socket clients',
     registers: [this.registry],
   });
+  readonly watchedStations = new prom.Gauge({
+    name: 'linewatch_api_watched_stations',
+    help: 'Stations whose telemetry the API takes because a socket client watches them (station view)',
+    registers: [this.registry],
+  });
+  readonly readingsForwarded = new prom.Counter({
+    name: 'linewatch_api_readings_forwarded_total',
+    help: 'Readings sent to watching socket clients (once per batch, however many clients watch)',
+    registers: [this.registry],
+  });
+  readonly readingsBatches = new prom.Counter({
+    name: 'linewatch_api_readings_batches_total',
+    help: 'Readings batches sent to watching socket clients',
+    registers: [this.registry],
+  });
+  readonly readingsDropped = new prom.Counter({
+    name: 'linewatch_api_readings_dropped_total',
+    help: 'Readings received for a watched station but not sent: batch_full (more than a batch holds), unwatched (last watcher left)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     prom.collectDefaultMetrics({ register: this.registry, prefix: 'linewatch_api_' });

@@ -4,7 +4,7 @@ import { IdSchema } from '@linewatch/protocol';
 import type { Store } from '@linewatch/store';
 import { HttpError, parseInput, singleValued } from './http-error.js';
 import type { LineState } from './line-state.js';
-import { BucketParamSchema, TimeParamSchema, resolveTimeRange } from './time-range.js';
+import { TimeParamSchema } from './time-range.js';
 
 export interface RoutesDeps {
   lineState: LineState;
@@ -13,12 +13,6 @@ export interface RoutesDeps {
 
 const StationParamsSchema = z.object({ station: IdSchema });
 
-const HistoryQuerySchema = z.object({
-  from: TimeParamSchema.optional(),
-  to: TimeParamSchema.optional(),
-  bucket: BucketParamSchema.optional(),
-});
-
 const AnomalyQuerySchema = z.object({
   station: IdSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
@@ -26,7 +20,7 @@ const AnomalyQuerySchema = z.object({
   to: TimeParamSchema.optional(),
 });
 
-/** REST over the live line picture (LineState) and its history (Store). */
+/** REST over the live line picture (LineState) and its anomalies (Store); a station's history is in history-routes.ts. */
 export function createRoutes({ lineState, store }: RoutesDeps): Router {
   const router = Router();
   const line = lineState.line;
@@ -40,19 +34,6 @@ export function createRoutes({ lineState, store }: RoutesDeps): Router {
     const view = lineState.station(station);
     if (!view) throw new HttpError(404, 'not_found', `unknown station "${station}" on line "${line}"`);
     res.json(view);
-  });
-
-  router.get('/api/stations/:station/history', async (req, res) => {
-    const { station } = parseInput(StationParamsSchema, req.params, 'station id');
-    if (!lineState.station(station)) throw new HttpError(404, 'not_found', `unknown station "${station}" on line "${line}"`);
-    const q = parseInput(HistoryQuerySchema, singleValued(req), 'query');
-    const range = resolveTimeRange({ from: q.from, to: q.to, bucketMs: q.bucket }, Date.now());
-    if (typeof range === 'string') throw new HttpError(400, 'bad_request', `invalid time range: ${range}`);
-    const query = { line, station, from: range.from, to: range.to, ...(range.bucketMs ? { bucketMs: range.bucketMs } : {}) };
-    const [readings, scores] = await Promise.all([store.readings(query), store.scores(query)]).catch((err: unknown) => {
-      throw new HttpError(503, 'unavailable', 'history store did not answer', { cause: err });
-    });
-    res.json({ line, station, from: range.from, to: range.to, bucketMs: range.bucketMs ?? null, readings, scores });
   });
 
   router.get('/api/anomalies', async (req, res) => {
