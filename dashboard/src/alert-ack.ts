@@ -1,12 +1,20 @@
 import type { AlertView } from '@linewatch/protocol';
 import { ApiError, alertsApi, type AckRequest } from './api-client.js';
 import { byId, setText } from './dom.js';
+import { t, type TextKey } from './i18n.js';
 import type { TokenPrompt } from './token-prompt.js';
 
 /** Who acknowledges, remembered on this computer: the same person acknowledges many alerts in a shift. */
 export const ACK_BY_KEY = 'linewatch.ackBy';
 
 type ByStorage = Pick<Storage, 'getItem' | 'setItem'>;
+
+const STATE_WORD: Record<AlertView['state'], TextKey> = {
+  pending: 'alerts.stateWord.pending',
+  firing: 'alerts.stateWord.firing',
+  acknowledged: 'alerts.stateWord.acknowledged',
+  resolved: 'alerts.stateWord.resolved',
+};
 
 export function rememberedBy(storage: ByStorage): string {
   return storage.getItem(ACK_BY_KEY) ?? '';
@@ -29,8 +37,11 @@ export class AlertAck {
   private readonly submitButton = byId<HTMLButtonElement>('alert-ack-submit');
   private readonly message = byId('alert-message');
   private alertId: string | null = null;
+  /** Names the open form's alert for people (`Metal etch · model`); the title around it is in the page language. */
+  private label = '';
   private busy = false;
-  private note: { text: string; error: boolean } | null = null;
+  /** Kept as a function of the language, so a message already shown follows a change of language. */
+  private note: { text: () => string; error: boolean } | null = null;
 
   constructor(
     private readonly tokens: TokenPrompt,
@@ -58,7 +69,7 @@ export class AlertAck {
   open(alert: AlertView, row: HTMLElement, label: string): void {
     if (this.busy) return;
     this.alertId = alert.id;
-    setText(this.title, `Acknowledge ${label}`);
+    this.label = label;
     row.append(this.form);
     this.form.hidden = false;
     if (!this.by.value) this.by.value = rememberedBy(this.people);
@@ -78,11 +89,12 @@ export class AlertAck {
   gone(alert: AlertView | undefined): void {
     if (this.busy || this.alertId === null) return;
     this.close();
-    this.say(alert ? `That alert is ${alert.state} now: nothing to acknowledge.` : 'That alert is gone: nothing to acknowledge.', false);
+    this.say(() => (alert ? t('ack.goneState', { state: t(STATE_WORD[alert.state]) }) : t('ack.gone')), false);
   }
 
   render(): void {
-    setText(this.message, this.note?.text ?? '');
+    setText(this.title, this.alertId === null ? '' : t('ack.title', { label: this.label }));
+    setText(this.message, this.note?.text() ?? '');
     this.message.dataset.kind = this.note?.error ? 'error' : 'info';
     this.submitButton.disabled = this.busy;
   }
@@ -92,7 +104,7 @@ export class AlertAck {
     const by = this.by.value.trim();
     if (id === null || this.busy) return;
     if (!by) {
-      this.say('Say who acknowledges (“By”): the alert history keeps it.', true);
+      this.say(() => t('ack.needBy'), true);
       this.by.focus();
       return;
     }
@@ -103,7 +115,7 @@ export class AlertAck {
   private send(id: string, ack: AckRequest): void {
     const token = this.tokens.token();
     if (!token) {
-      this.say('Acknowledging needs the API token: enter it in the “API token” field at the top (the URL `npm start` prints carries it).', true);
+      this.say(() => t('ack.needToken'), true);
       this.tokens.ask(() => this.send(id, ack));
       return;
     }
@@ -114,20 +126,22 @@ export class AlertAck {
       .then(() => {
         this.busy = false;
         this.close();
-        this.say(`Acknowledged by ${ack.by}.`, false);
+        this.say(() => t('ack.done', { by: ack.by }), false);
       })
       .catch((err: unknown) => {
         this.busy = false;
         if (err instanceof ApiError && err.isAuth) {
-          this.say(`Not allowed (${err.status}): ${err.message}. Enter the right API token at the top; the acknowledgement is sent once you do.`, true);
+          const { status, message } = err;
+          this.say(() => t('ack.refused', { status, message }), true);
           this.tokens.refused(() => this.send(id, ack));
         } else {
-          this.say(`Not acknowledged: ${err instanceof Error ? err.message : String(err)}`, true);
+          const message = err instanceof Error ? err.message : String(err);
+          this.say(() => t('ack.failed', { message }), true);
         }
       });
   }
 
-  private say(text: string, error: boolean): void {
+  private say(text: () => string, error: boolean): void {
     this.note = { text, error };
     this.changed();
   }

@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AlertView, DeliveryStatus, SubscriptionDeliveryStatus } from '@linewatch/protocol';
 import { rememberBy, rememberedBy } from './alert-ack.js';
 import { MAX_RESOLVED, ackText, alertList, alertTiming, alertsIn, contributorTexts, deliveryLine, tabCounts, tabOf } from './alert-list.js';
+import { setLanguage } from './i18n.js';
 import { initialState, reduce } from './line-store.js';
 
 const T0 = 1_764_396_000_000;
@@ -144,5 +145,43 @@ describe('dashboard state for alerts', () => {
     expect(rememberedBy(storage)).toBe('');
     rememberBy(storage, '  ana ');
     expect(rememberedBy(storage)).toBe('ana');
+  });
+});
+
+/** Runs `read` with the page in Korean. `setLanguage` marks `<html lang>`, so a stand-in document is enough here. */
+function inKorean<T>(read: () => T): T {
+  vi.stubGlobal('document', { documentElement: {} });
+  setLanguage('ko');
+  try {
+    return read();
+  } finally {
+    setLanguage('en');
+    vi.unstubAllGlobals();
+  }
+}
+
+describe('alert texts in Korean', () => {
+  it('says contributors, since when and who acknowledged in Korean, keeping sensor names and numbers', () => {
+    const texts = inKorean(() => [
+      contributorTexts(alert())[0],
+      alertTiming(alert(), T0 + 30_000 + 4 * 60_000),
+      alertTiming(alert({ state: 'resolved', resolvedAt: T0 + 300_000 }), T0 + 480_000),
+      ackText(alert({ ack: { by: 'ana', at: T0, comment: 'RF 매칭 교체' } }), T0 + 120_000),
+    ]);
+    expect(texts).toEqual(['rf_power 1620 (기대 1500)', '4분 전부터', '3분 전 해결 · 5분 지속', 'ana 확인 · 2분 전: “RF 매칭 교체”']);
+    // And back: the language is the page's, not fixed when a text was first made.
+    expect(alertTiming(alert(), T0 + 30_000 + 4 * 60_000)).toBe('since 4 min');
+  });
+
+  it('says the webhook status in Korean, keeping origins, HTTP codes and the API path', () => {
+    const status: DeliveryStatus = {
+      at: T0, pending: 1, delivered: 3, dead: 0, countLimit: 100,
+      subscriptions: [{ id: 's', origin: 'https://mes.fab.example', pending: 1, dead: 0, capped: false, lastAttemptAt: T0, lastOk: false, lastStatus: 503, lastError: null }],
+    };
+    expect(inKorean(() => deliveryLine(status, T0 + 12_000))).toEqual({
+      text: '웹훅: 전달 3 · 대기 1 · 포기 0',
+      kind: 'retrying',
+      details: ['https://mes.fab.example — 대기 1 · 포기 0 · 최근 실패: HTTP 503 · 12초 전'],
+    });
   });
 });

@@ -1,5 +1,6 @@
-import type { AlertView, DeliveryStatus, Severity, SubscriptionDeliveryStatus } from '@linewatch/protocol';
+import type { AlertView, Contributor, DeliveryStatus, Severity, SubscriptionDeliveryStatus } from '@linewatch/protocol';
 import { formatAge, formatNumber } from './format.js';
+import { t } from './i18n.js';
 import { VERDICT_LABEL, correlationText, ruleText, stepName } from './wafer-list.js';
 
 /** The alert panel's tabs: what needs someone, what someone is on, and what is over. */
@@ -60,7 +61,12 @@ export function tabCounts(list: AlertView[]): Record<AlertTab, number> {
 
 /** Top contributors as an engineer reads them: `rf_power 1620 vs 1500`; a wafer's indicators `rf_power.mean 1620 vs 1500`. */
 export function contributorTexts(alert: AlertView, top = 3): string[] {
-  return alert.contributors.slice(0, top).map((c) => `${c.sensor}${c.stat ? `.${c.stat}` : ''} ${formatNumber(c.value)} vs ${formatNumber(c.expected)}`);
+  return alert.contributors.slice(0, top).map(contributorText);
+}
+
+/** One contributor, `rf_power 1620 vs 1500` (a wafer indicator `rf_power.mean …`): alert rows and the anomaly table. */
+export function contributorText(c: Contributor): string {
+  return t('alerts.contributor', { sensor: `${c.sensor}${c.stat ? `.${c.stat}` : ''}`, value: formatNumber(c.value), expected: formatNumber(c.expected) });
 }
 
 /** Which verdict raised the alert: an alert stored before levels existed is a sample-wise one. */
@@ -78,19 +84,19 @@ export function levelText(alert: AlertView): string {
     const w = alert.wafer;
     const sample = alert.lastSample;
     return [
-      ...(w ? [`wafer ${w.wafer}`, ...(w.lot ? [`lot ${w.lot}`] : []), stepName(w.step)] : []),
-      ...(sample ? [`sample-wise ${sample.health}${sample.score === null ? '' : ` ${formatNumber(sample.score)} / ${formatNumber(sample.threshold)}`}`] : []),
+      ...(w ? [t('alerts.level.wafer', { wafer: w.wafer }), ...(w.lot ? [t('alerts.level.lot', { lot: w.lot })] : []), stepName(w.step)] : []),
+      ...(sample ? [`${t('alerts.level.sample', { health: sample.health })}${sample.score === null ? '' : ` ${formatNumber(sample.score)} / ${formatNumber(sample.threshold)}`}`] : []),
     ].join(' · ');
   }
   const last = alert.lastWafer;
-  return last ? `latest wafer ${last.wafer} · ${stepName(last.step)} ${VERDICT_LABEL[last.verdict]}` : '';
+  return last ? t('alerts.level.latestWafer', { wafer: last.wafer, step: stepName(last.step), verdict: VERDICT_LABEL[last.verdict] }) : '';
 }
 
 /** The SPC rules that fired and the sensor pairs found decoupled: `rules WE1 rf_power ▲ · broken rf_power ⇄ …`. */
 export function ruleTexts(alert: AlertView): string {
   return [
-    ...(alert.rules?.length ? [`rules ${alert.rules.map(ruleText).join(', ')}`] : []),
-    ...(alert.brokenCorrelations?.length ? [`broken ${alert.brokenCorrelations.map(correlationText).join(', ')}`] : []),
+    ...(alert.rules?.length ? [t('alerts.rules', { rules: alert.rules.map(ruleText).join(', ') })] : []),
+    ...(alert.brokenCorrelations?.length ? [t('alerts.broken', { pairs: alert.brokenCorrelations.map(correlationText).join(', ') })] : []),
   ].join(' · ');
 }
 
@@ -99,17 +105,18 @@ export function alertTiming(alert: AlertView, serverNow: number): string {
   const since = alert.firingAt ?? alert.startedAt;
   if (alert.state === 'resolved') {
     const end = alert.resolvedAt ?? since;
-    return `resolved ${formatAge(serverNow - end)} ago · lasted ${formatAge(end - alert.startedAt)}`;
+    return t('alerts.resolvedAgo', { ago: formatAge(serverNow - end), lasted: formatAge(end - alert.startedAt) });
   }
-  if (alert.state === 'pending') return `pending for ${formatAge(serverNow - alert.startedAt)}`;
-  return `since ${formatAge(serverNow - since)}`;
+  if (alert.state === 'pending') return t('alerts.pendingFor', { age: formatAge(serverNow - alert.startedAt) });
+  return t('alerts.since', { age: formatAge(serverNow - since) });
 }
 
 /** Who acknowledged it, when, and what they said. */
 export function ackText(alert: AlertView, serverNow: number): string {
   const ack = alert.ack;
   if (!ack) return '';
-  return `ack by ${ack.by} ${formatAge(serverNow - ack.at)} ago${ack.comment ? `: “${ack.comment}”` : ''}`;
+  const ago = formatAge(serverNow - ack.at);
+  return ack.comment ? t('alerts.ackByComment', { by: ack.by, ago, comment: ack.comment }) : t('alerts.ackBy', { by: ack.by, ago });
 }
 
 export interface DeliveryLine {
@@ -124,20 +131,19 @@ function count(n: number, capped: boolean, limit: number): string {
 }
 
 function subscriptionLine(s: SubscriptionDeliveryStatus, limit: number, serverNow: number): string {
-  const counts = `${count(s.pending, s.capped, limit)} pending · ${count(s.dead, s.capped, limit)} dead`;
-  if (s.lastAttemptAt === null) return `${s.origin} — ${counts} · not tried yet`;
-  const ago = `${formatAge(serverNow - s.lastAttemptAt)} ago`;
-  const last = s.lastOk ? `delivered (${s.lastStatus ?? 'ok'})` : `failed: ${s.lastError ?? `HTTP ${s.lastStatus ?? '?'}`}`;
-  return `${s.origin} — ${counts} · last ${last} ${ago}`;
+  const counts = t('delivery.counts', { pending: count(s.pending, s.capped, limit), dead: count(s.dead, s.capped, limit) });
+  if (s.lastAttemptAt === null) return t('delivery.notTried', { origin: s.origin, counts });
+  const last = s.lastOk ? t('delivery.delivered', { status: s.lastStatus ?? 'ok' }) : t('delivery.failed', { error: s.lastError ?? `HTTP ${s.lastStatus ?? '?'}` });
+  return t('delivery.last', { origin: s.origin, counts, last, ago: formatAge(serverNow - s.lastAttemptAt) });
 }
 
 /** The webhook status line, `webhooks: 3 delivered · 1 pending · 0 dead`, and a line per subscription. */
 export function deliveryLine(status: DeliveryStatus | null, serverNow: number): DeliveryLine {
-  if (!status) return { text: 'webhooks: …', kind: 'unknown', details: [] };
+  if (!status) return { text: t('delivery.unknown'), kind: 'unknown', details: [] };
   const details = status.subscriptions.map((s) => subscriptionLine(s, status.countLimit, serverNow));
   const total = status.pending + status.delivered + status.dead;
-  if (status.subscriptions.length === 0 && total === 0) return { text: 'webhooks: none subscribed', kind: 'none', details };
-  const text = `webhooks: ${status.delivered} delivered · ${status.pending} pending · ${status.dead} dead`;
+  if (status.subscriptions.length === 0 && total === 0) return { text: t('delivery.none'), kind: 'none', details };
+  const text = t('delivery.summary', { delivered: status.delivered, pending: status.pending, dead: status.dead });
   const retrying = status.subscriptions.some((s) => s.lastOk === false && s.pending > 0);
   return { text, kind: status.dead > 0 ? 'dead' : retrying ? 'retrying' : 'ok', details };
 }

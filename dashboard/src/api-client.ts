@@ -1,4 +1,4 @@
-import type { AlertView, ApiErrorBody, RebaselineRequest, RebaselineResponse, RecordingInfo, ReplayRequest, ReplayStatus } from '@linewatch/protocol';
+import type { AlertView, ApiErrorBody, StationHistory, RebaselineRequest, RebaselineResponse, RecordingInfo, ReplayRequest, ReplayStatus } from '@linewatch/protocol';
 
 /** A REST call that did not succeed: the HTTP status (0 when the API did not answer) and the API's own message. */
 export class ApiError extends Error {
@@ -66,4 +66,13 @@ export const stationsApi = {
   /** The station's next wafers become its wafer-level baseline; answers with the command sent to the detector. */
   rebaseline: (token: string | null, line: string, station: string, request: RebaselineRequest) =>
     call<RebaselineResponse>('POST', `/api/stations/${encodeURIComponent(station)}/baseline?line=${encodeURIComponent(line)}`, token, request),
+};
+
+/** The API's history of a station (live or replay line): readings, scores, states, anomalies and alert marks. */
+export const historyApi = {
+  station: (line: string, station: string, from: number, to: number) =>
+    call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}`),
+  /** Only the scores, in 5 s buckets: a tile's sparkline after a reconnect. */
+  scores: (line: string, station: string, from: number, to: number) =>
+    call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}&bucket=5s&only=scores`).then((h) => h.scores),
 };

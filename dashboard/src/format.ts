@@ -1,3 +1,5 @@
+import { language, t } from './i18n.js';
+
 /** Numbers as an operator reads them: 3 significant digits, no exponent soup. */
 export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '–';
@@ -7,17 +9,21 @@ export function formatNumber(value: number | null | undefined): string {
   return value.toPrecision(3).replace(/\.?0+$/, '') || '0';
 }
 
-/** A short age: "4 s", "12 min", "3 h". */
+/** A short age in the page language: "4 s", "12 min", "3 h" (or "4초", "12분", "3시간"). */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 120) return `${s} s`;
+  if (s < 120) return t('format.ageSeconds', { n: s });
   const min = Math.round(s / 60);
-  if (min < 120) return `${min} min`;
-  return `${Math.round(min / 60)} h`;
+  if (min < 120) return t('format.ageMinutes', { n: min });
+  return t('format.ageHours', { n: Math.round(min / 60) });
 }
 
+/**
+ * A wall-clock time, 24-hour: "13:05:09". `hourCycle` rather than `hour12: false`, which writes midnight as "24:05:09"
+ * in English; the page language rather than the browser's, so the digits match the words around them.
+ */
 export function formatClock(epochMs: number): string {
-  return new Date(epochMs).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return new Date(epochMs).toLocaleTimeString(language(), { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
 }
 
 /** SEMI E10 words for people: UNSCHEDULED_DOWN → "UNSCHEDULED DOWN". */
@@ -25,9 +31,9 @@ export function formatWord(word: string): string {
   return word.replace(/_/g, ' ');
 }
 
-/** A replay speed as people say it: "10×", or "max". */
+/** A replay speed as people say it: "10×", or "max speed". */
 export function formatSpeed(speed: number | 'max'): string {
-  return speed === 'max' ? 'max speed' : `${formatNumber(speed)}×`;
+  return speed === 'max' ? t('format.maxSpeed') : `${formatNumber(speed)}×`;
 }
 
 /** A duration like a countdown: "1:02", "1:02:03", or "--:--" when unknown. */

@@ -51,4 +51,10 @@ describe('isStale', () => {
     expect(isStale(view('a', 'OK', 10_001), NOW, 10_000)).toBe(true);
     expect(isStale(view('a', null), NOW, 10_000)).toBe(true);
   });
+
+  it('is not unmanned while an alert is open, even with every snapshot OK (a wafer fault, say)', () => {
+    const views = [view('a', 'OK'), view('b', 'OK')];
+    expect(summarizeLine(views, NOW, 10_000, true, false, { open: 1, critical: 0 }).word).toBe('ATTENTION');
+    expect(summarizeLine(views, NOW, 10_000, true, false, { open: 1, critical: 1 }).word).toBe('ALARM');
+  });
 });

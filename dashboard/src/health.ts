@@ -47,13 +47,22 @@ export function isStale(view: StationView, serverNow: number, staleAfterMs: numb
  * The one word a wall screen shows for the whole line. ALARM wins; anything else not OK (including
  * stale or missing status) asks for attention; all OK and fresh means the line runs unmanned. Replayed data on
  * the live line says nothing about the fab, so it is not healthy either, unless the line shown is the replay line.
+ * An open alert (a wafer-level fault, say, on a tool whose latest snapshot is fine) also means a person is needed:
+ * a critical one unacknowledged is ALARM, any other ATTENTION.
  */
-export function summarizeLine(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean, replayLine = false): LineSummary {
+export function summarizeLine(
+  views: StationView[],
+  serverNow: number,
+  staleAfterMs: number,
+  connected: boolean,
+  replayLine = false,
+  alerts: { open: number; critical: number } = { open: 0, critical: 0 },
+): LineSummary {
   const total = views.length;
   const healthy = views.filter((v) => v.status?.health === 'OK' && !isStale(v, serverNow, staleAfterMs) && (replayLine || !isReplayed(v))).length;
   if (!connected) return { word: 'DISCONNECTED', healthy, total };
   if (total === 0) return { word: 'NO DATA', healthy, total };
-  if (views.some((v) => v.status?.health === 'ALARM')) return { word: 'ALARM', healthy, total };
-  if (healthy < total) return { word: 'ATTENTION', healthy, total };
+  if (views.some((v) => v.status?.health === 'ALARM') || alerts.critical > 0) return { word: 'ALARM', healthy, total };
+  if (healthy < total || alerts.open > 0) return { word: 'ATTENTION', healthy, total };
   return { word: 'RUNNING UNMANNED', healthy, total };
 }

@@ -3,6 +3,7 @@ import type {
   Anomaly,
   DeliveryStatus,
   LineSnapshot,
+  LineStats,
   ReplayLineEvent,
   ReplayStatus,
   StateMessage,
@@ -13,6 +14,7 @@ import type {
 } from '@linewatch/protocol';
 import { alertList } from './alert-list.js';
 import { sortedStations, stationList } from './station-list.js';
+import { LIVE, type TimeWindow } from './time-window.js';
 import { waferList } from './wafer-list.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'lost';
@@ -55,7 +57,20 @@ export interface DashboardState {
   deliveries: DeliveryStatus | null;
   /** The station view shown, if any. */
   selected: StationSelection | null;
+  /** What the station view's charts show: live, the last 15 min/1 h/24 h, or a custom range. */
+  window: TimeWindow;
+  /** The anomaly whose contributors the station view shows instead of the current ones; null: the current. */
+  chosen: string | null;
+  /** The live line's throughput; null until the server first says. */
+  stats: LineStats | null;
+  /** Local time the connection was lost at, for "down for 12 s"; null while connected. */
+  lostAt: number | null;
+  /** A status older than this is shown stale: the API's setting, sent in the snapshot. */
+  staleAfterMs: number;
 }
+
+/** Until the API says (the snapshot), its default STALE_AFTER_MS. */
+export const DEFAULT_STALE_AFTER_MS = 10_000;
 
 const MAX_ANOMALIES = 200;
 
@@ -73,6 +88,11 @@ export function initialState(): DashboardState {
     alerts: [],
     deliveries: null,
     selected: null,
+    window: LIVE,
+    chosen: null,
+    stats: null,
+    lostAt: null,
+    staleAfterMs: DEFAULT_STALE_AFTER_MS,
   };
 }
 
@@ -103,6 +123,8 @@ export const reduce = {
       },
       // An API without alerting sends none: keep what the page has rather than show "no alerts".
       alerts: snap.alerts ? alertList.fromSnapshot(snap.alerts) : s.alerts,
+      stats: snap.stats ?? s.stats,
+      staleAfterMs: snap.staleAfterMs ?? s.staleAfterMs,
     };
   },
   alert(s: DashboardState, alert: AlertView): DashboardState {
@@ -131,8 +153,12 @@ export const reduce = {
     const wafers = waferList.add(s.wafers, verdict);
     return wafers === s.wafers ? s : { ...s, wafers };
   },
-  connection(s: DashboardState, connection: ConnectionState): DashboardState {
-    return { ...s, connection };
+  connection(s: DashboardState, connection: ConnectionState, localNow = Date.now()): DashboardState {
+    if (s.connection === connection) return s;
+    return { ...s, connection, lostAt: connection === 'lost' ? (s.lostAt ?? localNow) : connection === 'connected' ? null : s.lostAt };
+  },
+  stats(s: DashboardState, stats: LineStats): DashboardState {
+    return { ...s, stats };
   },
   broker(s: DashboardState, connected: boolean): DashboardState {
     return { ...s, brokerConnected: connected };
@@ -167,10 +193,18 @@ export const reduce = {
   view(s: DashboardState, view: LineView): DashboardState {
     return s.view === view ? s : { ...s, view };
   },
-  /** Opens a station's view (null closes it). */
-  select(s: DashboardState, selected: StationSelection | null): DashboardState {
-    if (s.selected?.line === selected?.line && s.selected?.station === selected?.station) return s;
-    return { ...s, selected };
+  /** Opens a station's view (null closes it), live unless a window is given; a new station forgets the chosen anomaly. */
+  select(s: DashboardState, selected: StationSelection | null, window?: TimeWindow): DashboardState {
+    const same = s.selected?.line === selected?.line && s.selected?.station === selected?.station;
+    if (same && (window === undefined || window === s.window)) return s;
+    return { ...s, selected, window: window ?? (same ? s.window : LIVE), chosen: same ? s.chosen : null };
+  },
+  window(s: DashboardState, window: TimeWindow): DashboardState {
+    return s.window === window ? s : { ...s, window };
+  },
+  /** Shows this anomaly's contributors in the station view (null: back to the current ones). */
+  choose(s: DashboardState, chosen: string | null): DashboardState {
+    return s.chosen === chosen ? s : { ...s, chosen };
   },
 };
 

@@ -2,17 +2,22 @@ import type { RebaselineRequest } from '@linewatch/protocol';
 import { ApiError, stationsApi } from './api-client.js';
 import { byId, setText } from './dom.js';
 import { formatClock } from './format.js';
+import { t } from './i18n.js';
 import type { StationSelection } from './line-store.js';
 import type { TokenPrompt } from './token-prompt.js';
 
 /** The wafers a re-baseline may take: what the API accepts. */
 export const REBASELINE_WAFERS = { min: 1, max: 50, default: 5 } as const;
 
+function badWafers(): string {
+  return t('rebaseline.badWafers', { min: REBASELINE_WAFERS.min, max: REBASELINE_WAFERS.max });
+}
+
 /** The number of wafers typed in, or an error for people. */
 export function parseWafers(text: string): number | string {
   const n = Number(text.trim());
   if (text.trim() === '' || !Number.isInteger(n) || n < REBASELINE_WAFERS.min || n > REBASELINE_WAFERS.max) {
-    return `Wafers must be a whole number from ${REBASELINE_WAFERS.min} to ${REBASELINE_WAFERS.max}.`;
+    return badWafers();
   }
   return n;
 }
@@ -34,7 +39,8 @@ export class RebaselineControl {
   private target: (StationSelection & { name: string }) | null = null;
   private confirming = false;
   private busy = false;
-  private note: { text: string; error: boolean } | null = null;
+  /** Kept as a function of the language, so a message already shown follows a change of language. */
+  private note: { text: () => string; error: boolean } | null = null;
 
   constructor(
     private readonly tokens: TokenPrompt,
@@ -63,8 +69,8 @@ export class RebaselineControl {
     this.form.hidden = !this.confirming;
     this.confirmButton.disabled = this.busy;
     const name = this.target?.name ?? '';
-    setText(this.question, `Take the next wafers of ${name} as its new wafer-level baseline? Only when the tool is known good (right after a PM): their verdicts show as BASELINING, and faults in them would become normal.`);
-    setText(this.message, this.note?.text ?? '');
+    setText(this.question, t('rebaseline.question', { name }));
+    setText(this.message, this.note?.text() ?? '');
     this.message.dataset.kind = this.note?.error ? 'error' : 'info';
   }
 
@@ -82,7 +88,7 @@ export class RebaselineControl {
     if (target === null || this.busy) return;
     const wafers = parseWafers(this.wafers.value);
     if (typeof wafers === 'string') {
-      this.say(wafers, true);
+      this.say(badWafers, true);
       return;
     }
     const reason = this.reason.value.trim();
@@ -92,7 +98,7 @@ export class RebaselineControl {
   private send(target: StationSelection & { name: string }, request: RebaselineRequest): void {
     const token = this.tokens.token();
     if (!token) {
-      this.say('Re-baselining needs the API token: enter it in the “API token” field at the top (the URL `npm start` prints carries it); the request goes out once you do.', true);
+      this.say(() => t('rebaseline.needToken'), true);
       this.tokens.ask(() => this.send(target, request));
       return;
     }
@@ -103,14 +109,16 @@ export class RebaselineControl {
       .then((command) => {
         this.confirming = false;
         this.reason.value = '';
-        this.say(`Re-baseline sent at ${formatClock(command.requestedAt)}: the next ${command.wafers} wafers of ${target.name} become its wafer-level baseline (command ${command.id}).`, false);
+        this.say(() => t('rebaseline.sent', { time: formatClock(command.requestedAt), wafers: command.wafers, name: target.name, id: command.id }), false);
       })
       .catch((err: unknown) => {
         if (err instanceof ApiError && err.isAuth) {
-          this.say(`Not allowed (${err.status}): ${err.message}. Enter the right API token at the top; the re-baseline is sent once you do.`, true);
+          const { status, message } = err;
+          this.say(() => t('rebaseline.refused', { status, message }), true);
           this.tokens.refused(() => this.send(target, request));
         } else {
-          this.say(`Not re-baselined: ${err instanceof Error ? err.message : String(err)}`, true);
+          const message = err instanceof Error ? err.message : String(err);
+          this.say(() => t('rebaseline.failed', { message }), true);
         }
       })
       .finally(() => {
@@ -119,7 +127,7 @@ export class RebaselineControl {
       });
   }
 
-  private say(text: string, error: boolean): void {
+  private say(text: () => string, error: boolean): void {
     this.note = { text, error };
     this.changed();
   }

@@ -3,6 +3,7 @@ import type { AlertAck } from './alert-ack.js';
 import { ALERT_TABS, ackText, alertLevel, alertTiming, alertsIn, contributorTexts, deliveryLine, levelText, ruleTexts, tabCounts, type AlertTab } from './alert-list.js';
 import { byId, el, setText } from './dom.js';
 import { formatClock, formatNumber, formatWord } from './format.js';
+import { t, type TextKey } from './i18n.js';
 import type { DashboardState } from './line-store.js';
 
 /** Station names by `line/station`, for rows of either line. */
@@ -22,16 +23,22 @@ interface RowParts {
   timing: HTMLElement;
   ackNote: HTMLElement;
   ackButton: HTMLButtonElement;
+  openButton: HTMLButtonElement;
   current: AlertView;
 }
 
-const STATE_LABEL: Record<AlertView['state'], string> = { pending: '… PENDING', firing: '✖ FIRING', acknowledged: '✔ ACKNOWLEDGED', resolved: '● RESOLVED' };
-const EMPTY: Record<AlertTab, string> = { active: 'No active alerts.', acknowledged: 'No acknowledged alerts.', resolved: 'No resolved alerts yet.' };
-const TAB_LABEL: Record<AlertTab, string> = { active: 'Active', acknowledged: 'Acknowledged', resolved: 'Resolved' };
+const STATE_LABEL: Record<AlertView['state'], TextKey> = {
+  pending: 'alerts.state.pending',
+  firing: 'alerts.state.firing',
+  acknowledged: 'alerts.state.acknowledged',
+  resolved: 'alerts.state.resolved',
+};
+const EMPTY: Record<AlertTab, TextKey> = { active: 'alerts.empty.active', acknowledged: 'alerts.empty.acknowledged', resolved: 'alerts.empty.resolved' };
+const TAB_LABEL: Record<AlertTab, TextKey> = { active: 'alerts.tab.active', acknowledged: 'alerts.tab.acknowledged', resolved: 'alerts.tab.resolved' };
 
-function tag(text: string, kind: string, title: string): HTMLElement {
+function tag(text: string, kind: string, title: TextKey): HTMLElement {
   const node = el('span', `alert-tag tag-${kind}`, text);
-  node.title = title;
+  node.title = t(title);
   node.dataset.tag = kind;
   return node;
 }
@@ -39,7 +46,9 @@ function tag(text: string, kind: string, title: string): HTMLElement {
 /**
  * The alert panel: tabs for active, acknowledged and resolved alerts, one row per alert with what an operator
  * needs to act (station, severity, since when, the top contributors, the model), an Acknowledge button on firing
- * alerts, and the webhook delivery status. Rows are kept and updated in place, like the tiles.
+ * alerts, an Open station button (`onOpenStation`: the page shows the station at the alert's time), and the webhook
+ * delivery status. Rows are kept and updated in place, like the tiles; every text is set again on each render, so a
+ * change of language reaches rows built before it.
  */
 export class AlertPanelView {
   private readonly list = byId<HTMLOListElement>('alert-rows');
@@ -55,6 +64,7 @@ export class AlertPanelView {
   constructor(
     private readonly ack: AlertAck,
     private readonly changed: () => void,
+    private readonly onOpenStation: (alert: AlertView) => void = () => {},
   ) {
     for (const tab of ALERT_TABS) {
       const button = byId<HTMLButtonElement>(`alert-tab-${tab}`);
@@ -71,7 +81,7 @@ export class AlertPanelView {
     const counts = tabCounts(state.alerts);
     for (const [tab, button] of this.tabs) {
       button.setAttribute('aria-selected', String(tab === this.tab));
-      setText(button, `${TAB_LABEL[tab]} ${counts[tab]}`);
+      setText(button, t(TAB_LABEL[tab], { count: counts[tab] }));
     }
     this.tabs.get('active')?.classList.toggle('attention', state.alerts.some((a) => a.state === 'firing'));
 
@@ -88,7 +98,7 @@ export class AlertPanelView {
       this.fillRow(row, alert, serverNow);
       if (this.list.children[index] !== row.root) this.list.insertBefore(row.root, this.list.children[index] ?? null);
     });
-    setText(this.empty, EMPTY[this.tab]);
+    setText(this.empty, t(EMPTY[this.tab]));
     this.empty.hidden = shown.length > 0;
 
     // The form belongs to a firing alert in view; anything else closes it.
@@ -103,7 +113,7 @@ export class AlertPanelView {
     setText(this.deliverySummary, line.text);
     this.delivery.dataset.kind = line.kind;
     this.delivery.title = line.details.join('\n');
-    const details = line.details.length > 0 ? line.details : ['No webhook subscriptions: add one with POST /api/webhooks.'];
+    const details = line.details.length > 0 ? line.details : [t('delivery.noSubscriptions')];
     if (this.deliveryDetails.childElementCount !== details.length) {
       this.deliveryDetails.replaceChildren(...details.map(() => el('li', 'delivery-subscription')));
     }
@@ -143,13 +153,18 @@ export class AlertPanelView {
     const ackNote = el('span', 'alert-ack-note');
     timingCol.append(timing, ackNote);
     const actions = el('div', 'alert-actions');
-    const ackButton = el('button', 'alert-ack-button', 'Acknowledge');
+    // Not a kiosk `control`: it changes only what this page shows, nothing on the line.
+    const openButton = el('button', 'alert-button alert-open-station');
+    openButton.type = 'button';
+    openButton.dataset.testid = 'alert-open-station';
+    const ackButton = el('button', 'alert-ack-button control');
     ackButton.type = 'button';
     ackButton.dataset.testid = 'alert-ack';
-    actions.append(ackButton);
+    actions.append(openButton, ackButton);
     root.append(stateCol, stationCol, evidence, timingCol, actions);
-    const parts: RowParts = { root, state, severity, name, id, tags, level, contributors, rules, model, timing, ackNote, ackButton, current: alert };
+    const parts: RowParts = { root, state, severity, name, id, tags, level, contributors, rules, model, timing, ackNote, ackButton, openButton, current: alert };
     ackButton.addEventListener('click', () => this.ack.open(parts.current, root, this.label(parts.current)));
+    openButton.addEventListener('click', () => this.onOpenStation(parts.current));
     return parts;
   }
 
@@ -163,27 +178,32 @@ export class AlertPanelView {
     r.root.dataset.level = alertLevel(a);
     const className = `alert-row class-${a.class} severity-${a.severity} state-${a.state}${a.replay ? ' replayed' : ''}`;
     if (r.root.className !== className) r.root.className = className;
-    setText(r.state, STATE_LABEL[a.state]);
-    setText(r.severity, a.severity === 'critical' ? '✖ CRITICAL' : '▲ WARNING');
-    setText(r.name, this.names(a.line, a.station));
+    setText(r.state, t(STATE_LABEL[a.state]));
+    setText(r.severity, t(a.severity === 'critical' ? 'severity.critical' : 'severity.warning'));
+    const name = this.names(a.line, a.station);
+    setText(r.name, name);
     setText(r.id, `${a.line}/${a.station} · ${a.source}`);
     const tags: HTMLElement[] = [];
-    if (a.replay) tags.push(tag('REPLAY', 'replay', 'Raised by replayed data, not by the line as it runs now'));
-    tags.push(dataQuality ? tag('? DATA QUALITY', 'dq', 'The data feed, not the process: stale, offline or implausible sensors') : tag('PROCESS', 'process', 'Raised by the station model'));
+    if (a.replay) tags.push(tag(t('alerts.tag.replay'), 'replay', 'alerts.tag.replayTitle'));
+    tags.push(dataQuality ? tag(t('alerts.tag.dataQuality'), 'dq', 'alerts.tag.dataQualityTitle') : tag(t('alerts.tag.process'), 'process', 'alerts.tag.processTitle'));
     tags.push(
       alertLevel(a) === 'wafer'
-        ? tag('WAFER', 'level-wafer', 'Raised by a wafer-level verdict: one wafer’s recipe step, judged as a whole')
-        : tag('SAMPLE', 'level-sample', 'Raised by the sample-wise verdict: the station’s snapshots, one by one'),
+        ? tag(t('alerts.tag.wafer'), 'level-wafer', 'alerts.tag.waferTitle')
+        : tag(t('alerts.tag.sample'), 'level-sample', 'alerts.tag.sampleTitle'),
     );
-    if (a.flapping) tags.push(tag('FLAPPING', 'flapping', 'Keeps starting and stopping: notifications are held back until it settles'));
-    if (a.muted) tags.push(tag(`MUTED${a.equipmentState ? ` · ${formatWord(a.equipmentState)}` : ''}`, 'muted', 'The tool’s equipment state mutes it: nobody is notified'));
-    const signature = tags.map((t) => t.textContent).join('|');
+    if (a.flapping) tags.push(tag(t('alerts.tag.flapping'), 'flapping', 'alerts.tag.flappingTitle'));
+    if (a.muted) {
+      const muted = a.equipmentState ? t('alerts.tag.mutedState', { state: formatWord(a.equipmentState) }) : t('alerts.tag.muted');
+      tags.push(tag(muted, 'muted', 'alerts.tag.mutedTitle'));
+    }
+    // The titles are in the signature too: a tag's word can be the same in both languages while its title is not.
+    const signature = tags.map((node) => `${node.textContent}:${node.title}`).join('|');
     if (r.tags.dataset.signature !== signature) {
       r.tags.dataset.signature = signature;
       r.tags.replaceChildren(...tags);
     }
     const contributors = contributorTexts(a);
-    const shownContributors = contributors.length > 0 ? contributors : [dataQuality ? 'no sensor contributions (a data-quality check)' : 'no contributors reported'];
+    const shownContributors = contributors.length > 0 ? contributors : [t(dataQuality ? 'alerts.noContributorsDq' : 'alerts.noContributors')];
     // One unbreakable span per sensor, so `observed vs expected` never splits across lines.
     if (r.contributors.dataset.signature !== shownContributors.join('|')) {
       r.contributors.dataset.signature = shownContributors.join('|');
@@ -191,12 +211,19 @@ export class AlertPanelView {
     }
     setText(r.level, levelText(a));
     setText(r.rules, ruleTexts(a));
-    const score = a.score === null ? 'score –' : `score ${formatNumber(a.score)} / ${formatNumber(a.threshold)}`;
+    const score = a.score === null ? t('alerts.scoreNone') : t('alerts.score', { score: formatNumber(a.score), limit: formatNumber(a.threshold) });
     const equipment = a.equipmentState ? ` · ${formatWord(a.equipmentState)}` : '';
-    setText(r.model, `${score} · model ${a.modelVersion ?? '–'}${equipment}`);
+    setText(r.model, `${t('alerts.model', { score, model: a.modelVersion ?? '–' })}${equipment}`);
     setText(r.timing, alertTiming(a, serverNow));
-    r.timing.title = `started ${formatClock(a.startedAt)}${a.firingAt ? `, firing since ${formatClock(a.firingAt)}` : ''}${a.resolvedAt ? `, resolved ${formatClock(a.resolvedAt)}` : ''}`;
+    r.timing.title = [
+      t('alerts.started', { time: formatClock(a.startedAt) }),
+      a.firingAt ? t('alerts.firingSince', { time: formatClock(a.firingAt) }) : '',
+      a.resolvedAt ? t('alerts.resolvedAt', { time: formatClock(a.resolvedAt) }) : '',
+    ].join('');
     setText(r.ackNote, ackText(a, serverNow));
+    setText(r.ackButton, t('alerts.acknowledge'));
     r.ackButton.hidden = a.state !== 'firing';
+    setText(r.openButton, t('alerts.openStation'));
+    r.openButton.title = t('alerts.openStationTitle', { station: name });
   }
 }

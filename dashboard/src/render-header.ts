@@ -1,6 +1,14 @@
+import type { LineStats } from '@linewatch/protocol';
+import { lastCall, openAlerts } from './attention.js';
 import { byId, setText } from './dom.js';
-import type { LineSummary } from './health.js';
+import { formatAge, formatNumber } from './format.js';
+import type { LineStatusWord, LineSummary } from './health.js';
+import { t } from './i18n.js';
 import type { DashboardState } from './line-store.js';
+
+function statusWord(word: LineStatusWord | 'CONNECTING'): string {
+  return t(`status.${word}`);
+}
 
 /** The header and the connection banner: the part of the page read from across the room. */
 export class HeaderView {
@@ -11,11 +19,14 @@ export class HeaderView {
   private readonly lineName = byId('line-name');
   private readonly status = byId('line-status');
   private readonly count = byId('healthy-count');
+  private readonly open = byId('open-alerts');
+  private readonly throughput = byId('throughput');
+  private readonly unattended = byId('unattended');
   private readonly connection = byId('connection');
   private readonly banner = byId('connection-banner');
 
   /** `summary` is of the line shown: the live line, or the replay line in the replay view. */
-  render(state: DashboardState, summary: LineSummary): void {
+  render(state: DashboardState, summary: LineSummary, serverNow: number): void {
     const replayView = state.view === 'replay';
     this.header.dataset.view = state.view;
     this.viewLabel.hidden = !replayView;
@@ -24,27 +35,51 @@ export class HeaderView {
     setText(this.lineName, (replayView ? state.replay.status?.line : state.line) ?? '—');
     const word = state.connection === 'connecting' ? 'CONNECTING' : summary.word;
     // "Running unmanned" is a claim about the fab; the replay line only shows how the replayed data scored.
-    setText(this.status, replayView ? `REPLAY: ${word === 'RUNNING UNMANNED' ? 'ALL OK' : word}` : word);
+    const shown = replayView ? t('status.replayPrefix', { word: word === 'RUNNING UNMANNED' ? t('status.allOk') : statusWord(word) }) : statusWord(word);
+    setText(this.status, shown);
     this.status.dataset.status = word.replace(/ /g, '_');
-    setText(this.count, `${summary.healthy}/${summary.total} healthy`);
+    setText(this.count, t('header.healthyCount', { healthy: summary.healthy, total: summary.total }));
+    this.renderFacts(state, serverNow);
 
     const connected = state.connection === 'connected';
     this.connection.dataset.connected = String(connected);
-    setText(
-      this.connection.querySelector('.connection-text') ?? this.connection,
-      connected ? (replayView ? 'connected' : 'live') : state.connection === 'connecting' ? 'connecting' : 'reconnecting',
-    );
+    const link = connected ? (replayView ? 'connection.connected' : 'connection.live') : state.connection === 'connecting' ? 'connection.connecting' : 'connection.reconnecting';
+    setText(this.connection.querySelector('.connection-text') ?? this.connection, t(link));
 
     const message =
       state.connection === 'lost'
-        ? 'Connection lost — reconnecting… Data below is not live.'
+        ? t('banner.socketLost', { age: formatAge(Date.now() - (state.lostAt ?? Date.now())) })
         : connected && !state.brokerConnected && state.line !== null
-          ? 'The API has lost its link to the line (MQTT broker) — statuses may be stale.'
+          ? t('banner.brokerLost')
           : '';
     setText(this.banner, message);
     this.banner.hidden = message === '';
     this.banner.dataset.kind = state.connection === 'lost' ? 'socket' : 'broker';
-    const title = `${word === 'RUNNING UNMANNED' ? '' : `${word} · `}${state.line ?? 'linewatch'}`;
-    document.title = replayView ? `REPLAY VIEW · ${state.replay.status?.line ?? ''}` : title;
+    const title = `${word === 'RUNNING UNMANNED' ? '' : `${statusWord(word)} · `}${state.line ?? 'linewatch'}`;
+    document.title = replayView ? `${t('header.replayView')} · ${state.replay.status?.line ?? ''}` : title;
+  }
+
+  /** Open alerts, throughput and the time since a person was needed: always of the live line, the fab's own. */
+  private renderFacts(state: DashboardState, serverNow: number): void {
+    const alerts = openAlerts(state.alerts, state.line);
+    setText(this.open, alerts.open === 0 ? t('header.openAlertsNone') : alerts.unacked > 0 ? t('header.openAlertsUnacked', alerts) : t('header.openAlertsCount', alerts));
+    this.open.dataset.kind = alerts.unacked > 0 ? 'firing' : alerts.open > 0 ? 'acknowledged' : 'none';
+
+    const stats: LineStats | null = state.stats;
+    setText(this.throughput, stats === null || stats.wafersPerHour === null ? t('header.throughputNone') : formatNumber(stats.wafersPerHour));
+    this.throughput.title = stats?.station ? t('header.throughputTitle', { station: stats.station, window: formatAge(stats.windowMs) }) : '';
+
+    const call = lastCall(state.alerts, state.line);
+    const text =
+      call.kind === 'now'
+        ? t('header.unattendedNow')
+        : call.kind === 'onIt'
+          ? t('header.unattendedOnIt', { age: formatAge(serverNow - call.since) })
+          : call.kind === 'since'
+            ? t('header.unattendedFor', { age: formatAge(serverNow - call.at) })
+            : t('header.unattendedNever');
+    setText(this.unattended, text);
+    this.unattended.dataset.kind = call.kind;
+    this.unattended.title = t('header.unattendedTitle');
   }
 }

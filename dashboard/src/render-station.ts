@@ -1,9 +1,12 @@
-import type { Anomaly, StationView, WaferVerdict } from '@linewatch/protocol';
+import type { Anomaly, Contributor, StationView, WaferVerdict } from '@linewatch/protocol';
 import { byId, el, setText } from './dom.js';
 import { formatClock, formatNumber, formatWord } from './format.js';
-import { HEALTH_ICON, HEALTH_LABEL, type ShownHealth } from './health.js';
+import { HEALTH_ICON, type ShownHealth } from './health.js';
+import { language, t } from './i18n.js';
 import type { DashboardState, StationSelection } from './line-store.js';
+import type { RangePicker } from './range-picker.js';
 import type { RebaselineControl } from './rebaseline.js';
+import type { StationFeed } from './station-feed.js';
 import { VERDICT_LABEL, correlationText, indicatorText, qualityIssueText, ruleText, stationWafers, stepName, topIndicator } from './wafer-list.js';
 
 /** Verdicts the wafer panel lists; more would not fit beside the sample-wise panel on a wall screen. */
@@ -12,6 +15,10 @@ const WAFER_ROWS = 10;
 const CONTRIBUTORS = 5;
 /** Bar spans 0..2× threshold, like the tiles'. */
 const BAR_SPAN = 2;
+
+function contributorText(c: Contributor): string {
+  return t('station.contributor', { sensor: c.sensor, value: formatNumber(c.value), expected: formatNumber(c.expected), share: `${Math.round(c.contribution * 100)}%` });
+}
 
 /** What the station view shows of one line: the one its selection names. */
 interface LineData {
@@ -29,7 +36,7 @@ function lineData(state: DashboardState, line: string): LineData | null {
 
 /** Replaces a list's children only when what they say changed: renders run every second. */
 function fillList(list: HTMLElement, texts: string[], build: (text: string) => HTMLElement): void {
-  const signature = texts.join('\n');
+  const signature = `${language()}\n${texts.join('\n')}`;
   if (list.dataset.signature === signature) return;
   list.dataset.signature = signature;
   list.replaceChildren(...texts.map(build));
@@ -41,7 +48,7 @@ function waferRow(v: WaferVerdict): HTMLTableRowElement {
   row.dataset.verdict = v.verdict;
   row.dataset.wafer = v.wafer;
   const wafer = el('td', 'wafer-name');
-  wafer.append(el('span', 'wafer-id', v.wafer), el('span', 'wafer-lot', v.lot ? `lot ${v.lot}` : ''));
+  wafer.append(el('span', 'wafer-id', v.wafer), el('span', 'wafer-lot', v.lot ? t('wafers.lot', { lot: v.lot }) : ''));
   const verdict = el('td', 'wafer-verdict');
   verdict.append(el('span', `verdict-badge verdict-${v.verdict}`, VERDICT_LABEL[v.verdict]));
   const top = topIndicator(v);
@@ -50,10 +57,10 @@ function waferRow(v: WaferVerdict): HTMLTableRowElement {
     wafer,
     el('td', 'wafer-step', stepName(v.step)),
     verdict,
-    el('td', 'wafer-score', v.verdict === 'baselining' ? 'baselining' : `${formatNumber(v.score)} / ${formatNumber(v.threshold)}`),
+    el('td', 'wafer-score', v.verdict === 'baselining' ? t('wafers.scoreBaselining') : `${formatNumber(v.score)} / ${formatNumber(v.threshold)}`),
     el('td', 'wafer-indicator', top ? indicatorText(top) : '–'),
   );
-  row.title = `model ${v.modelVersion} · baseline ${v.baseline} · ${v.samples} samples`;
+  row.title = t('wafers.rowTitle', { model: v.modelVersion, baseline: v.baseline, samples: v.samples });
   return row;
 }
 
@@ -79,14 +86,20 @@ export class StationPanel {
   private readonly noWafers = byId('no-wafers');
   private readonly qualityList = byId<HTMLUListElement>('quality-issues');
   private readonly noQuality = byId('no-quality');
+  private readonly chosenLine = byId('sample-chosen');
+  private readonly chosenText = byId('sample-chosen-text');
   private readonly rows = new Map<string, HTMLTableRowElement>();
   private shown: string | null = null;
 
   constructor(
     private readonly rebaseline: RebaselineControl,
     close: () => void,
+    private readonly feed: StationFeed,
+    private readonly picker: RangePicker,
+    clearChosen: () => void,
   ) {
     byId('station-view-close').addEventListener('click', close);
+    byId('sample-chosen-clear').addEventListener('click', clearChosen);
   }
 
   render(state: DashboardState, serverNow: number): void {
@@ -95,6 +108,7 @@ export class StationPanel {
     if (selected === null) {
       this.shown = null;
       this.rebaseline.render(null);
+      this.feed.show(null);
       return;
     }
     const key = `${selected.line}/${selected.station}`;
@@ -110,44 +124,63 @@ export class StationPanel {
     this.body.hidden = view === undefined || data === null;
     if (view === undefined || data === null) {
       setText(this.name, selected.station);
-      setText(this.unknown, `No station “${selected.station}” on line “${selected.line}” (yet): it shows once the line announces it.`);
+      setText(this.unknown, t('station.unknown', { station: selected.station, line: selected.line }));
       this.rebaseline.render(null);
+      this.feed.show(null);
     } else {
       setText(this.name, view.meta.name);
-      this.renderSample(view, data.anomalies);
+      // Alerts of both lines are in one list; the feed keeps the selected line's.
+      this.feed.show({ ...selected, meta: view.meta, window: state.window, state: view.state, liveAnomalies: data.anomalies, alerts: state.alerts, chosen: state.chosen, now: serverNow });
+      this.picker.render(state.window, this.feed.load);
+      this.renderSample(view, data.anomalies, state.chosen);
       this.renderWafers(stationWafers(data.wafers, selected.station, WAFER_ROWS));
       this.renderQuality(view, data.replayed ? null : serverNow);
       this.rebaseline.render({ ...selected, name: view.meta.name } satisfies StationSelection & { name: string });
     }
     const health: ShownHealth = view?.status?.health ?? 'NO_STATUS';
-    setText(this.health, `${HEALTH_ICON[health]} ${HEALTH_LABEL[health]}`);
+    setText(this.health, `${HEALTH_ICON[health]} ${t(`health.${health}`)}`);
     this.health.className = `badge health-${health}`;
-    setText(this.equipment, view?.state ? formatWord(view.state.state) : 'STATE UNKNOWN');
+    setText(this.equipment, view?.state ? formatWord(view.state.state) : t('tile.stateUnknown'));
     // Bring it into sight when it opens, not on every render.
     if (opened) this.root.scrollIntoView({ block: 'nearest' });
   }
 
-  private renderSample(view: StationView, anomalies: Anomaly[]): void {
+  /**
+   * The current sample-wise verdict, or the chosen anomaly's (picked on the chart or in the anomaly list): its
+   * score, contributors (observed against expected) and evidence.
+   */
+  private renderSample(view: StationView, anomalies: Anomaly[], chosenId: string | null): void {
     const status = view.status;
-    const score = status?.score ?? null;
-    const threshold = status?.threshold ?? null;
-    setText(this.sampleScore, score === null ? 'score –' : `score ${formatNumber(score)} / ${formatNumber(threshold)}`);
+    const chosen = chosenId === null ? undefined : (this.feed.knownAnomalies.find((a) => a.id === chosenId) ?? anomalies.find((a) => a.id === chosenId));
+    this.chosenLine.hidden = chosenId === null;
+    this.root.dataset.chosen = chosen?.id ?? '';
+    if (chosenId !== null) {
+      setText(
+        this.chosenText,
+        chosen ? t('station.chosen', { time: formatClock(chosen.ts), score: formatNumber(chosen.score), limit: formatNumber(chosen.threshold), severity: chosen.severity }) : t('station.chosenGone'),
+      );
+    }
+    const score = chosen ? chosen.score : (status?.score ?? null);
+    const threshold = chosen ? chosen.threshold : (status?.threshold ?? null);
+    setText(this.sampleScore, score === null ? t('tile.scoreNone') : t('tile.score', { score: formatNumber(score), limit: formatNumber(threshold) }));
     const ratio = score !== null && threshold ? Math.min(1, Math.max(0, score / threshold / BAR_SPAN)) : 0;
     this.sampleBar.style.width = `${(ratio * 100).toFixed(1)}%`;
     this.sampleBar.classList.toggle('over', score !== null && threshold !== null && score > threshold);
-    const contributors = (status?.contributors ?? []).slice(0, CONTRIBUTORS).map((c) => `${c.sensor} ${formatNumber(c.value)} vs ${formatNumber(c.expected)} · ${Math.round(c.contribution * 100)}%`);
-    const healthy = status?.health === 'OK';
-    fillList(this.sampleContributors, contributors.length > 0 ? contributors : [healthy ? 'within normal: no contributors' : 'no contributors reported'], (text) => el('li', 'contributor', text));
-    // The rules and broken pairs of the station's latest sample-wise anomaly, while it is not healthy.
-    const latest = healthy ? undefined : anomalies.find((a) => a.station === view.meta.station && a.level !== 'wafer');
+    const contributors = (chosen ? chosen.contributors : (status?.contributors ?? [])).slice(0, CONTRIBUTORS).map(contributorText);
+    const healthy = !chosen && status?.health === 'OK';
+    this.sampleContributors.dataset.healthy = String(contributors.length === 0);
+    fillList(this.sampleContributors, contributors.length > 0 ? contributors : [healthy ? t('station.withinNormal') : t('station.noContributors')], (text) => el('li', 'contributor', text));
+    // The rules and broken pairs of the chosen anomaly, or of the latest sample-wise one while the station is not healthy.
+    const latest = chosen ?? (healthy ? undefined : anomalies.find((a) => a.station === view.meta.station && a.level !== 'wafer'));
     const evidence = [
-      ...(latest?.rules?.length ? [`SPC rules: ${latest.rules.map(ruleText).join(', ')}`] : []),
-      ...(latest?.brokenCorrelations?.length ? [`broken correlations: ${latest.brokenCorrelations.map(correlationText).join(', ')}`] : []),
+      ...(latest?.rules?.length ? [t('station.spcRules', { rules: latest.rules.map(ruleText).join(', ') })] : []),
+      ...(latest?.brokenCorrelations?.length ? [t('station.broken', { pairs: latest.brokenCorrelations.map(correlationText).join(', ') })] : []),
     ].join(' · ');
     setText(this.sampleRules, evidence);
     this.sampleRules.hidden = evidence === '';
-    const reading = status ? ` · reading ${formatClock(status.ts)}` : '';
-    setText(this.sampleModel, `model ${status?.modelVersion ?? '–'}${reading}`);
+    const model = chosen?.modelVersion ?? status?.modelVersion ?? '–';
+    const at = chosen?.ts ?? status?.ts;
+    setText(this.sampleModel, [t('station.model', { model }), ...(at !== undefined ? [t('station.reading', { time: formatClock(at) })] : [])].join(' · '));
   }
 
   private renderWafers(verdicts: WaferVerdict[]): void {
@@ -159,7 +192,14 @@ export class StationPanel {
     }
     verdicts.forEach((v, index) => {
       let row = this.rows.get(v.id);
-      if (!row) this.rows.set(v.id, (row = waferRow(v)));
+      // Rows are built once per verdict and language.
+      const key = `${v.id}|${language()}`;
+      if (row?.dataset.key !== key) {
+        const built = waferRow(v);
+        built.dataset.key = key;
+        row?.replaceWith(built);
+        this.rows.set(v.id, (row = built));
+      }
       if (this.waferRows.children[index] !== row) this.waferRows.insertBefore(row, this.waferRows.children[index] ?? null);
     });
     this.noWafers.hidden = verdicts.length > 0;

@@ -1,8 +1,10 @@
 import type { StationView, WaferVerdict } from '@linewatch/protocol';
 import { el, setText } from './dom.js';
 import { formatAge, formatClock, formatNumber, formatWord } from './format.js';
-import { HEALTH_ICON, HEALTH_LABEL, isStale, lastUpdate, type ShownHealth } from './health.js';
+import { HEALTH_ICON, isStale, lastUpdate, type ShownHealth } from './health.js';
+import { t as t_ } from './i18n.js';
 import type { LineView } from './line-store.js';
+import { SPARK_SPAN_MS, drawSparkline, type ScoreHistory, type SparkColours } from './score-history.js';
 import { isReplayed } from './station-list.js';
 import { VERDICT_LABEL, latestWafer, stepName } from './wafer-list.js';
 
@@ -14,14 +16,14 @@ interface TileParts {
   replayTag: HTMLElement;
   equipment: HTMLElement;
   score: HTMLElement;
-  barFill: HTMLElement;
+  spark: HTMLCanvasElement;
   contributor: HTMLElement;
   wafer: HTMLElement;
   age: HTMLElement;
 }
 
-/** Bar spans 0..2× threshold, so the limit sits in the middle and an excursion is visibly past it. */
-const BAR_SPAN = 2;
+/** Sparklines redraw at most this often per tile: 4 statuses a second need no more. */
+const SPARK_REDRAW_MS = 250;
 
 function buildTile(station: string, open: (root: HTMLElement) => void): TileParts {
   const root = el('li', 'tile');
@@ -42,26 +44,24 @@ function buildTile(station: string, open: (root: HTMLElement) => void): TilePart
   const id = el('span', 'tile-id');
   title.append(name, id);
   const badge = el('span', 'badge');
-  const replayTag = el('span', 'replay-tag', 'REPLAY');
+  const replayTag = el('span', 'replay-tag');
   replayTag.dataset.testid = 'replay-tag';
-  replayTag.title = 'This station shows replayed data, not live data';
   const badges = el('div', 'tile-badges');
   badges.append(replayTag, badge);
   head.append(title, badges);
   const equipment = el('div', 'tile-equipment');
   const scoreRow = el('div', 'tile-score');
   const score = el('span', 'score-text');
-  const bar = el('div', 'bar');
-  bar.setAttribute('aria-hidden', 'true');
-  const barFill = el('div', 'bar-fill');
-  bar.append(barFill, el('div', 'bar-limit'));
-  scoreRow.append(score, bar);
+  const spark = el('canvas', 'spark');
+  spark.dataset.testid = 'tile-spark';
+  spark.setAttribute('aria-hidden', 'true');
+  scoreRow.append(score, spark);
   const contributor = el('div', 'tile-contributor');
   const wafer = el('div', 'tile-wafer');
   wafer.dataset.testid = 'tile-wafer';
   const age = el('div', 'tile-age');
   root.append(head, equipment, scoreRow, contributor, wafer, age);
-  return { root, name, id, badge, replayTag, equipment, score, barFill, contributor, wafer, age };
+  return { root, name, id, badge, replayTag, equipment, score, spark, contributor, wafer, age };
 }
 
 /**
@@ -80,18 +80,18 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   t.root.classList.toggle('stale', stale);
   t.root.classList.toggle('replayed', replayed);
   t.replayTag.hidden = !replayed;
+  setText(t.replayTag, t_('tile.replayTag'));
+  t.replayTag.title = t_('tile.replayTitle');
   setText(t.name, view.meta.name);
   setText(t.id, view.meta.station);
-  setText(t.badge, `${HEALTH_ICON[health]} ${HEALTH_LABEL[health]}`);
+  setText(t.badge, `${HEALTH_ICON[health]} ${t_(`health.${health}`)}`);
   t.badge.className = `badge health-${health}`;
-  setText(t.equipment, view.state ? formatWord(view.state.state) : 'STATE UNKNOWN');
+  setText(t.equipment, view.state ? formatWord(view.state.state) : t_('tile.stateUnknown'));
 
   const score = status?.score ?? null;
   const threshold = status?.threshold ?? null;
-  setText(t.score, score === null ? 'score –' : `score ${formatNumber(score)} / ${formatNumber(threshold)}`);
-  const ratio = score !== null && threshold ? Math.min(1, Math.max(0, score / threshold / BAR_SPAN)) : 0;
-  t.barFill.style.width = `${(ratio * 100).toFixed(1)}%`;
-  t.barFill.classList.toggle('over', score !== null && threshold !== null && score > threshold);
+  setText(t.score, score === null ? t_('tile.scoreNone') : t_('tile.score', { score: formatNumber(score), limit: formatNumber(threshold) }));
+  t.score.classList.toggle('over', score !== null && threshold !== null && score > threshold);
 
   const top = health !== 'OK' ? status?.contributors[0] : undefined;
   setText(t.contributor, top ? `▸ ${top.sensor} ${formatNumber(top.value)} vs ${formatNumber(top.expected)}` : '');
@@ -102,22 +102,28 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   t.wafer.hidden = wafer === null;
   t.wafer.dataset.verdict = wafer?.verdict ?? '';
   // The verdict leads: on a narrow tile the step name is what gets cut off.
-  setText(t.wafer, wafer ? `${VERDICT_LABEL[wafer.verdict]} · wafer ${wafer.wafer} · ${stepName(wafer.step)}` : '');
+  setText(t.wafer, wafer ? `${VERDICT_LABEL[wafer.verdict]} · ${t_('tile.wafer', { wafer: wafer.wafer })} · ${stepName(wafer.step)}` : '');
   t.wafer.title = wafer ? `Latest wafer-level verdict: score ${formatNumber(wafer.score)} / ${formatNumber(wafer.threshold)}, step ended ${formatClock(wafer.end)}` : '';
 
   const ts = lastUpdate(view);
   const age = ts === null ? '' : formatAge(serverNow - ts);
   const ageText =
     ts === null
-      ? 'no status yet'
+      ? t_('tile.noStatus')
       : !connected
-        ? `NOT LIVE · last update ${age} ago`
+        ? t_('tile.notLive', { age })
         : replayView
-          ? `replayed data · data time ${formatClock(ts)}`
+          ? t_('tile.replayedData', { time: formatClock(ts) })
           : stale
-            ? `STALE · ${age} old`
-            : `updated ${age} ago`;
+            ? t_('tile.stale', { age })
+            : t_('tile.updated', { age });
   setText(t.age, ageText);
+}
+
+/** Tiles' sparkline colours, read from the theme once per render. */
+function sparkColours(): SparkColours {
+  const style = getComputedStyle(document.documentElement);
+  return { line: style.getPropertyValue('--text').trim(), over: style.getPropertyValue('--alarm').trim(), limit: style.getPropertyValue('--muted').trim() };
 }
 
 /**
@@ -126,16 +132,19 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
  */
 export class TilesView {
   private readonly tiles = new Map<string, TileParts>();
+  private readonly sparkDrawn = new Map<string, number>();
 
   constructor(
     private readonly list: HTMLOListElement,
     private readonly empty: HTMLElement,
     private readonly onOpen: (line: string, station: string) => void = () => undefined,
+    private readonly scores: ScoreHistory | null = null,
   ) {}
 
   /** `wafers`: the line's recent wafer verdicts, for each tile's badge; `selected`: the station whose view is open. */
   render(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView = 'live', wafers: WaferVerdict[] = [], selected: string | null = null): void {
     const seen = new Set<string>();
+    const colours = sparkColours();
     views.forEach((view, index) => {
       const station = view.meta.station;
       seen.add(station);
@@ -145,6 +154,7 @@ export class TilesView {
         this.tiles.set(station, tile);
       }
       fillTile(tile, view, serverNow, staleAfterMs, connected, mode, wafers);
+      this.drawSpark(tile, view, serverNow, colours);
       tile.root.classList.toggle('selected', station === selected);
       tile.root.setAttribute('aria-pressed', String(station === selected));
       if (this.list.children[index] !== tile.root) this.list.insertBefore(tile.root, this.list.children[index] ?? null);
@@ -155,5 +165,18 @@ export class TilesView {
       this.tiles.delete(station);
     }
     this.empty.hidden = views.length > 0;
+  }
+
+  /** The sparkline ends at the station's latest status, so a replay (its own clock) and a stale tile read right. */
+  private drawSpark(tile: TileParts, view: StationView, serverNow: number, colours: SparkColours): void {
+    // A tile not laid out yet (display none, first frame) has no size to draw into.
+    if (!this.scores || tile.spark.clientWidth === 0) return;
+    const key = `${view.meta.line}/${view.meta.station}`;
+    const now = performance.now();
+    if (now - (this.sparkDrawn.get(key) ?? -Infinity) < SPARK_REDRAW_MS) return;
+    this.sparkDrawn.set(key, now);
+    const end = view.status?.replay || tile.root.dataset.replay === 'true' ? (view.status?.ts ?? serverNow) : serverNow;
+    drawSparkline(tile.spark, this.scores.since(key, end - SPARK_SPAN_MS), end - SPARK_SPAN_MS, end, colours);
+    tile.spark.title = t_('tile.sparkTitle', { span: formatAge(SPARK_SPAN_MS) });
   }
 }

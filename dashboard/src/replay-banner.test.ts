@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ReplayStatus, StationView } from '@linewatch/protocol';
+import { setLanguage } from './i18n.js';
 import { initialState, type DashboardState } from './line-store.js';
 import { replayBannerText } from './replay-banner.js';
 
@@ -56,5 +57,29 @@ describe('replay banner', () => {
     const text = replayBannerText(withReplay(null, [station('etch-01', true), station('cmp-01', false), station('load-01', undefined)]));
     expect(text.liveLine).toBe('REPLAYED DATA ON THE LIVE LINE fab1 — etch-01 shows replayed readings, not live data');
     expect(text.replay).toBeNull();
+  });
+});
+
+/** Runs `read` with the page in Korean. `setLanguage` marks `<html lang>`, so a stand-in document is enough here. */
+function inKorean<T>(read: () => T): T {
+  vi.stubGlobal('document', { documentElement: {} });
+  setLanguage('ko');
+  try {
+    return read();
+  } finally {
+    setLanguage('en');
+    vi.unstubAllGlobals();
+  }
+}
+
+describe('replay banner in Korean', () => {
+  it('says the same facts in Korean, keeping the recording, speed and line names', () => {
+    expect(inKorean(() => replayBannerText(withReplay(replayStatus({}))).replay)).toBe(
+      '재생 — demo-fab1.jsonl.gz (10×) · 45 % · 남은 시간 1:02 — 라인 fab1-replay(으)로, 실시간 데이터 아님',
+    );
+    expect(inKorean(() => replayBannerText(withReplay(replayStatus({ fraction: null }))).replay)).toContain('1회차 · 반복 재생');
+    const stations = ['a', 'b', 'c', 'd', 'e'].map((id) => station(id, true));
+    expect(inKorean(() => replayBannerText(withReplay(null, stations)).liveLine)).toBe('실시간 라인 fab1에 재생 데이터 — a, b, c 외 2대: 재생된 측정값, 실시간 데이터 아님');
+    expect(replayBannerText(withReplay(null, stations)).liveLine).toBe('REPLAYED DATA ON THE LIVE LINE fab1 — a, b, c and 2 more show replayed readings, not live data');
   });
 });

@@ -1,5 +1,6 @@
 import { isReplayRunning } from '@linewatch/protocol';
 import { formatDuration, formatPercent, formatSpeed } from './format.js';
+import { t } from './i18n.js';
 import type { DashboardState } from './line-store.js';
 import { isReplayed } from './station-list.js';
 
@@ -19,19 +20,18 @@ function runningReplay(state: DashboardState): string | null {
   const status = state.replay.status;
   const run = status?.run;
   if (!status || !run || !isReplayRunning(status.state)) return null;
-  const where = `${run.recording} at ${formatSpeed(run.speed)}`;
   const p = run.progress;
-  let how: string;
-  if (status.state === 'starting') how = 'starting…';
-  else if (status.state === 'stopping') how = 'stopping…';
-  else if (p.fraction === null) how = `pass ${p.pass + 1} · looping`;
-  else how = `${formatPercent(p.fraction)} · ETA ${formatDuration(p.etaMs)}`;
-  return `REPLAY — ${where} · ${how} — into line ${status.line}, not live data`;
+  let progress: string;
+  if (status.state === 'starting') progress = t('replayBanner.starting');
+  else if (status.state === 'stopping') progress = t('replayBanner.stopping');
+  else if (p.fraction === null) progress = t('replayBanner.looping', { pass: p.pass + 1 });
+  else progress = t('replayBanner.progress', { percent: formatPercent(p.fraction), eta: formatDuration(p.etaMs) });
+  return t('replayBanner.running', { recording: run.recording, speed: formatSpeed(run.speed), progress, line: status.line });
 }
 
 function replayedOnLiveLine(state: DashboardState): string | null {
   const replayed = state.stations.filter(isReplayed).map((v) => v.meta.station);
   if (replayed.length === 0) return null;
-  const which = replayed.length <= 3 ? replayed.join(', ') : `${replayed.slice(0, 3).join(', ')} and ${replayed.length - 3} more`;
-  return `REPLAYED DATA ON THE LIVE LINE ${state.line ?? ''} — ${which} ${replayed.length === 1 ? 'shows' : 'show'} replayed readings, not live data`;
+  const stations = replayed.length <= 3 ? replayed.join(', ') : t('replayBanner.andMore', { stations: replayed.slice(0, 3).join(', '), more: replayed.length - 3 });
+  return t(replayed.length === 1 ? 'replayBanner.liveLineOne' : 'replayBanner.liveLineMany', { line: state.line ?? '', stations });
 }

@@ -2,15 +2,18 @@ import { isReplayRunning, type RecordingInfo, type ReplayRequest, type ReplaySta
 import { ApiError, replayApi } from './api-client.js';
 import { byId, el, setText } from './dom.js';
 import { formatDuration, formatSpeed } from './format.js';
+import { language, t } from './i18n.js';
 import type { DashboardState } from './line-store.js';
 import type { TokenPrompt } from './token-prompt.js';
 
 type Action = () => Promise<void>;
+/** A message as a function of the language, so one already shown follows a change of language. */
+type Note = { text: () => string; error: boolean };
 
 function describeRecording(r: RecordingInfo): string {
-  if (r.error) return `${r.name} — cannot be replayed: ${r.error}`;
-  const stations = `${r.stations.length} station${r.stations.length === 1 ? '' : 's'}`;
-  const labels = r.labels && r.labels !== 'none' ? ` · ${r.labels === 'points' ? 'labelled' : 'with faults'}` : '';
+  if (r.error) return t('replay.cannotReplay', { name: r.name, error: r.error });
+  const stations = t(r.stations.length === 1 ? 'replay.stationOne' : 'replay.stationMany', { n: r.stations.length });
+  const labels = r.labels && r.labels !== 'none' ? ` · ${t(r.labels === 'points' ? 'replay.labelled' : 'replay.withFaults')}` : '';
   return `${r.name} — ${formatDuration(r.durationMs)} · ${stations}${labels}`;
 }
 
@@ -18,9 +21,13 @@ function describeEnd(status: ReplayStatus): string {
   const run = status.run;
   const result = run?.result;
   if (!run || !result) return '';
-  const what = `Last replay (${run.recording} at ${formatSpeed(run.speed)})`;
-  if (result.outcome === 'failed') return `${what} failed: ${result.error ?? 'unknown error'}`;
-  return `${what} ${result.outcome}: ${result.sent} messages sent${result.errors + result.unacked > 0 ? `, ${result.errors + result.unacked} not confirmed by the broker` : ''}.`;
+  const what = t('replay.last', { recording: run.recording, speed: formatSpeed(run.speed) });
+  if (result.outcome === 'failed') return t('replay.lastFailed', { what, error: result.error ?? t('replay.unknownError') });
+  const outcome = t(result.outcome === 'completed' ? 'replay.outcome.completed' : 'replay.outcome.stopped');
+  const unconfirmed = result.errors + result.unacked;
+  return unconfirmed > 0
+    ? t('replay.lastEndedUnconfirmed', { what, outcome, sent: result.sent, unconfirmed })
+    : t('replay.lastEnded', { what, outcome, sent: result.sent });
 }
 
 /**
@@ -38,7 +45,7 @@ export class ReplayPanel {
   private busy = false;
   private running = false;
   /** The message of the user's last action; it gives way to the replay's own news when that changes. */
-  private note: { text: string; error: boolean } | null = null;
+  private note: Note | null = null;
   private lastSeen = '';
 
   constructor(
@@ -51,7 +58,7 @@ export class ReplayPanel {
   }
 
   /** Says something about the token, which lives in this panel's bar. */
-  tokenNotice(text: string): void {
+  tokenNotice(text: () => string): void {
     this.say(text, false);
   }
 
@@ -60,12 +67,18 @@ export class ReplayPanel {
     try {
       this.recordings = await replayApi.recordings();
     } catch (err) {
-      this.say(`Cannot list recordings: ${(err as Error).message}`, true);
+      const message = (err as Error).message;
+      this.say(() => t('replay.cannotList', { message }), true);
       return;
     }
+    if (this.fillRecordings()) this.changed();
+  }
+
+  /** Rebuilds the options when the list or the language changed; true when it did. */
+  private fillRecordings(): boolean {
     // Rebuilding the options of an open select would close it under the user's pointer: only on a change.
-    const signature = JSON.stringify(this.recordings.map((r) => [r.name, r.error, r.bytes]));
-    if (signature === this.signature) return;
+    const signature = JSON.stringify([language(), this.recordings.map((r) => [r.name, r.error, r.bytes])]);
+    if (signature === this.signature) return false;
     this.signature = signature;
     const chosen = this.recording.value;
     const options = this.recordings.map((r) => {
@@ -75,17 +88,19 @@ export class ReplayPanel {
       return option;
     });
     if (options.length === 0) {
-      const none = el('option', undefined, "No recordings in the API's RECORDINGS_DIR");
+      const none = el('option', undefined, t('replay.noRecordings'));
       none.value = '';
       options.push(none);
     }
     this.recording.replaceChildren(...options);
     const keep = this.recordings.find((r) => r.name === chosen && !r.error) ?? this.recordings.find((r) => !r.error);
     this.recording.value = keep?.name ?? '';
-    this.changed();
+    return true;
   }
 
   render(state: DashboardState): void {
+    // Before the first answer the list holds the page's own `loading…`, which the static texts translate.
+    if (this.signature !== '') this.fillRecordings();
     const status = state.replay.status;
     this.running = status !== null && isReplayRunning(status.state);
     const seen = `${status?.run?.id ?? ''}/${status?.state ?? ''}`;
@@ -101,7 +116,7 @@ export class ReplayPanel {
     this.stopButton.disabled = this.busy || !this.running;
     this.speed.disabled = this.running;
     this.recording.disabled = this.running;
-    const text = this.note?.text ?? (status && !this.running ? describeEnd(status) : '');
+    const text = this.note?.text() ?? (status && !this.running ? describeEnd(status) : '');
     setText(this.message, text);
     this.message.dataset.kind = this.note?.error || (!this.note && status?.state === 'failed') ? 'error' : 'info';
   }
@@ -110,7 +125,7 @@ export class ReplayPanel {
     const speed = this.speed.value === 'max' ? 'max' : Number(this.speed.value);
     const request: ReplayRequest = { recording: this.recording.value, speed };
     await replayApi.start(this.token(), request);
-    this.say(`Replay of ${request.recording} at ${formatSpeed(speed)} started into the replay line; switch to “Replay” to watch it.`, false);
+    this.say(() => t('replay.started', { recording: request.recording, speed: formatSpeed(speed) }), false);
   }
 
   private async stop(): Promise<void> {
@@ -126,7 +141,7 @@ export class ReplayPanel {
   private act(action: Action): void {
     if (this.busy) return;
     if (!this.token()) {
-      this.say('Starting and stopping replays needs the API token: enter it here (the URL `npm start` prints carries it).', true);
+      this.say(() => t('replay.needToken'), true);
       this.tokens.ask(() => this.act(action));
       return;
     }
@@ -135,10 +150,12 @@ export class ReplayPanel {
     action()
       .catch((err: unknown) => {
         if (err instanceof ApiError && err.isAuth) {
-          this.say(`Not allowed (${err.status}): ${err.message}`, true);
+          const { status, message } = err;
+          this.say(() => t('replay.refused', { status, message }), true);
           this.tokens.refused(() => this.act(action));
         } else {
-          this.say(err instanceof Error ? err.message : String(err), true);
+          const message = err instanceof Error ? err.message : String(err);
+          this.say(() => message, true);
         }
       })
       .finally(() => {
@@ -147,7 +164,7 @@ export class ReplayPanel {
       });
   }
 
-  private say(text: string, error: boolean): void {
+  private say(text: () => string, error: boolean): void {
     this.note = { text, error };
     this.changed();
   }

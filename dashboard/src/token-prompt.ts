@@ -1,4 +1,5 @@
 import { byId } from './dom.js';
+import { t } from './i18n.js';
 import { forgetToken, readToken, saveToken } from './token.js';
 
 /**
@@ -16,11 +17,14 @@ export class TokenPrompt {
   private asking = false;
   private focusPending = false;
 
-  /** `notice` tells what happened to the token, next to the form. */
+  /**
+   * `notice` tells what happened to the token, next to the form: a function of the language, so the message follows
+   * a change of language while it shows.
+   */
   constructor(
     private readonly storage: Storage,
     private readonly changed: () => void,
-    private readonly notice: (text: string) => void,
+    private readonly notice: (text: () => string) => void,
   ) {
     this.form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -31,13 +35,13 @@ export class TokenPrompt {
       const retry = this.retry;
       this.retry = null;
       this.asking = false;
-      this.notice('Token saved for this tab.');
+      this.notice(() => t('token.saved'));
       this.changed();
       retry?.();
     });
     byId('replay-token-forget').addEventListener('click', () => {
       forgetToken(this.storage);
-      this.notice('Token forgotten.');
+      this.notice(() => t('token.forgotten'));
       this.changed();
     });
   }

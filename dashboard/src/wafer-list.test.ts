@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { StationView, WaferVerdict, WaferVerdictSummary } from '@linewatch/protocol';
 import { alertLevel, contributorTexts, levelText, ruleTexts } from './alert-list.js';
+import { setLanguage } from './i18n.js';
 import { initialState, reduce } from './line-store.js';
 import { parseWafers } from './rebaseline.js';
 import { fragmentWithStation, stationFromFragment } from './station-link.js';
-import { MAX_WAFERS_PER_STATION, indicatorText, latestWafer, qualityIssueText, ruleText, stationWafers, topIndicator, waferList } from './wafer-list.js';
+import { MAX_WAFERS_PER_STATION, VERDICT_LABEL, indicatorText, latestWafer, qualityIssueText, ruleText, stationWafers, topIndicator, waferList } from './wafer-list.js';
 
 const verdict = (station: string, wafer: string, end: number, over: Partial<WaferVerdict> = {}): WaferVerdict => ({
   id: `fab1/${station}/${wafer}/main_etch/${end}`, line: 'fab1', station, wafer, step: 'main_etch', start: end - 60, end, samples: 60,
@@ -110,5 +111,45 @@ describe('alert rows: level, wafer and rules', () => {
     expect(ruleTexts(sample)).toBe('rules WE1 rf_power ▲ · broken rf_power ⇄ chamber_pressure');
     expect(ruleTexts(base)).toBe('');
     expect(levelText(base)).toBe('');
+  });
+});
+
+/** Runs `read` with the page in Korean. `setLanguage` marks `<html lang>`, so a stand-in document is enough here. */
+function inKorean<T>(read: () => T): T {
+  vi.stubGlobal('document', { documentElement: {} });
+  setLanguage('ko');
+  try {
+    return read();
+  } finally {
+    setLanguage('en');
+    vi.unstubAllGlobals();
+  }
+}
+
+describe('wafer, quality and re-baseline texts in Korean', () => {
+  it('says verdicts, data-quality issues and the wafer-count error in Korean, keeping sensor names and the detector’s detail', () => {
+    const issue = { kind: 'out_of_range' as const, sensor: 'rf_power', since: Date.UTC(2025, 0, 1), detail: 'above 3000 W' };
+    const [label, text, stationWide, wafers] = inKorean(() => [
+      VERDICT_LABEL.fault,
+      qualityIssueText(issue, issue.since + 180_000),
+      qualityIssueText({ ...issue, sensor: undefined, kind: 'seq_gap' }, null),
+      parseWafers('0'),
+    ]);
+    expect(label).toBe('✖ 불량');
+    expect(text).toMatch(/^범위 이탈 · rf_power · above 3000 W · \d\d:\d\d:\d\d부터 \(3분\)$/);
+    expect(stationWide).toMatch(/^순번 누락 · 설비 전체 · above 3000 W · \d\d:\d\d:\d\d부터$/);
+    expect(wafers).toBe('웨이퍼 수는 1~50 사이의 정수여야 합니다.');
+    expect(VERDICT_LABEL.fault).toBe('✖ FAULT');
+  });
+
+  it('says a wafer alert’s wafer and the latest wafer of a sample alert in Korean', () => {
+    const wafer = { id: 'x', line: 'fab1', station: 'etch-01', source: 'wafer/main_etch', class: 'process' as const, state: 'firing' as const,
+      severity: 'warning' as const, startedAt: 1, firingAt: 1, resolvedAt: null, flapping: false, muted: false, ack: null, score: 1.7, threshold: 1,
+      modelVersion: 'w@1', equipmentState: 'PRODUCTIVE' as const, replay: false, contributors: [], level: 'wafer' as const,
+      lastSample: { health: 'OK' as const, score: 0.42, threshold: 1, ts: 1 },
+      wafer: { verdictId: 'v', wafer: 'W07', lot: 'L0001', recipe: null, step: 'main_etch', start: 0, end: 1, baseline: 'b1' } };
+    expect(inKorean(() => levelText(wafer))).toBe('웨이퍼 W07 · 로트 L0001 · main etch · 샘플 단위 OK 0.42 / 1');
+    const sample = { ...wafer, level: 'sample' as const, lastWafer: { wafer: 'W07', step: 'main_etch', end: 1, verdict: 'baselining' as const, score: 3, threshold: 1 } };
+    expect(inKorean(() => levelText(sample))).toBe('최근 웨이퍼 W07 · main etch ◌ 기준 설정 중');
   });
 });

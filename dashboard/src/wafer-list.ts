@@ -2,20 +2,35 @@ import type {
   BrokenCorrelation,
   Contributor,
   DataQualityIssue,
+  DataQualityKind,
   RuleHit,
   StationView,
   WaferVerdict,
   WaferVerdictSummary,
 } from '@linewatch/protocol';
-import { formatAge, formatClock, formatNumber, formatWord } from './format.js';
+import { formatAge, formatClock, formatNumber } from './format.js';
+import { t, type TextKey } from './i18n.js';
 
 /** Verdicts the page keeps per station (the station view lists fewer); the server's snapshot brings 20. */
 export const MAX_WAFERS_PER_STATION = 50;
 
 type Verdict = WaferVerdict['verdict'];
 
-/** Shapes beside the word, as for health: a verdict reads without colour vision and from across the room. */
-export const VERDICT_LABEL: Record<Verdict, string> = { ok: '● OK', fault: '✖ FAULT', baselining: '◌ BASELINING' };
+/**
+ * Shapes beside the word, as for health: a verdict reads without colour vision and from across the room. Getters, so
+ * `VERDICT_LABEL[v]` is always in the page language.
+ */
+export const VERDICT_LABEL: Readonly<Record<Verdict, string>> = {
+  get ok() {
+    return t('wafers.verdict.ok');
+  },
+  get fault() {
+    return t('wafers.verdict.fault');
+  },
+  get baselining() {
+    return t('wafers.verdict.baselining');
+  },
+};
 
 /** Newest first: by the end of the wafer's step, then by id (the server's order). */
 function byNewestStep(a: WaferVerdict, b: WaferVerdict): number {
@@ -84,12 +99,23 @@ export function correlationText(b: BrokenCorrelation): string {
   return `${b.sensors[0]} ⇄ ${b.sensors[1]}`;
 }
 
+/** The kind of a data-quality issue, as a word: `out_of_range` → `OUT OF RANGE`. */
+const QUALITY_KIND: Record<DataQualityKind, TextKey> = {
+  stuck: 'quality.kind.stuck',
+  out_of_range: 'quality.kind.out_of_range',
+  missing_sensor: 'quality.kind.missing_sensor',
+  stale: 'quality.kind.stale',
+  seq_gap: 'quality.kind.seq_gap',
+  clock_skew: 'quality.kind.clock_skew',
+};
+
 /**
  * One data-quality issue, plainly: `STUCK · rf_power · unchanged for 60 s · since 12:00:01 (3 min)`. No age when
  * `serverNow` is null (replayed data runs on its own clock).
  */
 export function qualityIssueText(issue: DataQualityIssue, serverNow: number | null): string {
-  const parts = [formatWord(issue.kind).toUpperCase(), issue.sensor ?? 'whole station', issue.detail];
-  const age = serverNow === null ? '' : ` (${formatAge(serverNow - issue.since)})`;
-  return `${parts.join(' · ')} · since ${formatClock(issue.since)}${age}`;
+  // `detail` comes from the detector in English; the kind and the frame around it are the page's.
+  const text = t('quality.issue', { kind: t(QUALITY_KIND[issue.kind]), sensor: issue.sensor ?? t('quality.wholeStation'), detail: issue.detail, time: formatClock(issue.since) });
+  return serverNow === null ? text : `${text} (${formatAge(serverNow - issue.since)})`;
 }
+

@@ -159,6 +159,19 @@ describe.skipIf(!ok)('the alert panel in Chromium against the real API, Mosquitt
     expect(details).toMatch(/http:\/\/127\.0\.0\.1:\d+ — 0 pending · 0 dead · last delivered \(204\)/);
     // Only the receiver's origin: its path and query may hold a key.
     expect(details).not.toContain('not-for-the-page');
+
+    // The header counts what needs a person, and the line is not unmanned while anything fires.
+    expect(await page.getByTestId('open-alerts').textContent()).toBe('2 · 2 unacked');
+    expect(await page.getByTestId('unattended').textContent()).toBe('needed now');
+
+    // An alert opens its station at the alert's time: a range around its start, in the URL for a link.
+    await row('etch-01').getByTestId('alert-open-station').click();
+    await expect.poll(() => page.getByTestId('station-view').getAttribute('data-station')).toBe('etch-01');
+    expect(await page.getByTestId('range-custom').getAttribute('aria-pressed')).toBe('true');
+    const fragment = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    expect(Number(fragment.get('from'))).toBeLessThan(t0);
+    expect(Number(fragment.get('to'))).toBeGreaterThan(t0);
+    await page.getByTestId('station-view-close').click();
   }, 30_000);
 
   it('says plainly when the token is wrong, and asks for the right one', async () => {

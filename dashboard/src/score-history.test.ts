@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { ScoreHistory } from './score-history.js';
+
+const p = (ts: number, score = 0.5) => ({ ts, score, threshold: 1 });
+
+describe('ScoreHistory', () => {
+  it('keeps each station’s points in time order and ignores one not newer than the last', () => {
+    const h = new ScoreHistory();
+    h.add('fab1/a', p(1));
+    h.add('fab1/a', p(3));
+    h.add('fab1/a', p(2));
+    h.add('fab1/b', p(5));
+    expect(h.since('fab1/a', 0).map((x) => x.ts)).toEqual([1, 3]);
+    expect(h.since('fab1/a', 2).map((x) => x.ts)).toEqual([3]);
+    expect(h.since('fab1/b', 0).map((x) => x.ts)).toEqual([5]);
+  });
+
+  it('merges history with what the feed brought, once per time', () => {
+    const h = new ScoreHistory();
+    h.add('k', p(10, 0.9));
+    h.merge('k', [p(4), p(10, 0.1), p(7)]);
+    expect(h.since('k', 0)).toEqual([p(4), p(7), p(10, 0.9)]);
+  });
+
+  it('stays bounded however long it runs, and forgets stations that are gone', () => {
+    const h = new ScoreHistory();
+    for (let i = 0; i < 10_000; i++) h.add('k', p(i));
+    expect(h.since('k', 0).length).toBeLessThanOrEqual(1_800);
+    expect(h.since('k', 0).at(-1)?.ts).toBe(9_999);
+    h.retain(new Set(['other']));
+    expect(h.since('k', 0)).toEqual([]);
+  });
+});

@@ -1,0 +1,98 @@
+/** How far back a tile's sparkline reaches. */
+export const SPARK_SPAN_MS = 5 * 60_000;
+/** Points kept per station: 4 statuses a second for 5 minutes, with room. */
+const MAX_POINTS = 1_500;
+
+export interface ScorePoint {
+  ts: number;
+  score: number;
+  threshold: number;
+}
+
+/**
+ * The recent anomaly scores of every station, for the tiles' sparklines. Fed by every status the live feed brings
+ * (about 4 a second per station at most, the server coalesces) and by the API's history after a (re)connect, so a
+ * sparkline is whole again without a reload. Mutable on purpose: it changes far more often than the page renders.
+ */
+export class ScoreHistory {
+  private readonly byStation = new Map<string, ScorePoint[]>();
+
+  /** Adds a point; one not newer than the station's last is ignored (the history and the feed overlap). */
+  add(key: string, point: ScorePoint): void {
+    let points = this.byStation.get(key);
+    if (!points) this.byStation.set(key, (points = []));
+    const last = points[points.length - 1];
+    if (last && point.ts <= last.ts) return;
+    points.push(point);
+    if (points.length > MAX_POINTS * 1.2) points.splice(0, points.length - MAX_POINTS);
+  }
+
+  /** Merges points from the history (any order, may overlap what the feed already brought). */
+  merge(key: string, points: readonly ScorePoint[]): void {
+    const byTs = new Map<number, ScorePoint>();
+    for (const p of this.byStation.get(key) ?? []) byTs.set(p.ts, p);
+    for (const p of points) if (!byTs.has(p.ts)) byTs.set(p.ts, p);
+    const merged = [...byTs.values()].sort((a, b) => a.ts - b.ts);
+    this.byStation.set(key, merged.slice(-MAX_POINTS));
+  }
+
+  /** The station's points since `from`, oldest first. */
+  since(key: string, from: number): ScorePoint[] {
+    const points = this.byStation.get(key) ?? [];
+    let i = points.length;
+    while (i > 0 && (points[i - 1]?.ts ?? 0) >= from) i--;
+    return points.slice(i);
+  }
+
+  /** Forgets stations that are gone (a new replay clears the replay line). */
+  retain(keys: ReadonlySet<string>): void {
+    for (const key of this.byStation.keys()) if (!keys.has(key)) this.byStation.delete(key);
+  }
+}
+
+export interface SparkColours {
+  line: string;
+  over: string;
+  limit: string;
+}
+
+/**
+ * Draws a sparkline: the score over [from, to] against its limit (a dashed line at the threshold), with the part
+ * over the limit in the alarm colour. The y axis spans 0..2× the limit (higher values are clipped at the top), so
+ * the limit always sits in the middle and every tile reads the same way.
+ */
+export function drawSparkline(canvas: HTMLCanvasElement, points: readonly ScorePoint[], from: number, to: number, colours: SparkColours): void {
+  const dpr = devicePixelRatio || 1;
+  const width = Math.max(1, Math.round(canvas.clientWidth * dpr));
+  const height = Math.max(1, Math.round(canvas.clientHeight * dpr));
+  if (canvas.width !== width) canvas.width = width;
+  if (canvas.height !== height) canvas.height = height;
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  ctx.clearRect(0, 0, width, height);
+  const threshold = points[points.length - 1]?.threshold ?? 1;
+  const top = threshold * 2 || 1;
+  const x = (ts: number) => ((ts - from) / (to - from)) * width;
+  const y = (v: number) => height - Math.min(1, Math.max(0, v / top)) * (height - 2 * dpr) - dpr;
+  ctx.strokeStyle = colours.limit;
+  ctx.lineWidth = dpr;
+  ctx.setLineDash([3 * dpr, 3 * dpr]);
+  ctx.beginPath();
+  ctx.moveTo(0, y(threshold));
+  ctx.lineTo(width, y(threshold));
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.lineWidth = 1.5 * dpr;
+  for (let i = 1; i < points.length; i++) {
+    const a = points[i - 1];
+    const b = points[i];
+    if (!a || !b) continue;
+    // A silence longer than 10 s is a gap, not a straight line.
+    if (b.ts - a.ts > 10_000) continue;
+    ctx.strokeStyle = b.score > b.threshold || a.score > a.threshold ? colours.over : colours.line;
+    ctx.beginPath();
+    ctx.moveTo(x(a.ts), y(a.score));
+    ctx.lineTo(x(b.ts), y(b.score));
+    ctx.stroke();
+  }
+}
