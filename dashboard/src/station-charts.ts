@@ -143,6 +143,7 @@ export class StationCharts {
     const counts = this.counts();
     this.root.dataset.scorePoints = String(counts.score);
     this.root.dataset.readingPoints = String(counts.readings);
+    this.root.dataset.lastReading = String(this.lastReadingTs ?? '');
   }
 
   /** Points drawn on the score chart and on the sensor charts: what the tests check. */
@@ -165,7 +166,12 @@ export class StationCharts {
     const theme = this.theme ?? readChartTheme();
     const axis = { stroke: theme.axis, grid: { stroke: theme.grid, width: 1 }, ticks: { stroke: theme.grid, width: 1 } };
     // 24-hour clock times as a fab writes them, with seconds on short ranges and the date on multi-day ones.
-    const timeAxis = { ...axis, values: (_u: uPlot, splits: number[]) => splits.map((v) => axisTime(v, this.range[1] - this.range[0])) };
+    const timeAxis = {
+      ...axis,
+      values: (_u: uPlot, splits: number[]) => splits.map((v) => axisTime(v, this.range[1] - this.range[0])),
+      // Room for each label: "14:05:30" is wider than uPlot's default spacing expects.
+      space: (_u: uPlot, _axis: number, min: number, max: number) => (max - min <= 15 * 60_000 ? 110 : max - min <= 86_460_000 ? 80 : 120),
+    };
     return {
       width,
       height,

@@ -124,6 +124,24 @@ describe.skipIf(!ok)('station view, themes, languages and kiosk in real Chromium
     expect(await page.getByTestId('station-view-name').textContent()).toBe('Metal etch');
   });
 
+  it('after losing the API, reconnects by itself and draws what it missed from the history, without a reload', async () => {
+    await page.evaluate(() => Object.assign(globalThis, { lwNoReload: true }));
+    const port = Number(new URL(base).port);
+    await api.stop();
+    await expect.poll(() => page.getByTestId('connection-banner').isVisible(), { timeout: 5_000 }).toBe(true);
+    // While the page is away the detector goes on storing: 100 readings it never saw live.
+    const start = Date.now() - 40_000;
+    const missed: ReadingPoint[] = Array.from({ length: 100 }, (_, i) => ({ line, station: 'etch-01', ts: start + i * 300, seq: 200_000 + i, values: { rf_power: 1600, chamber_pressure: 36 } }));
+    await store.write({ readings: missed, scores: [], anomalies: [] });
+    const config = loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: String(port), MQTT_URL: TEST_MQTT_URL, LINE: line, STALE_AFTER_MS: String(STALE_MS), DASHBOARD_DIR: path.join(DASHBOARD, 'dist') });
+    api = createApi(config, { store, logger });
+    await api.start();
+    await expect.poll(() => page.getByTestId('connection-banner').isVisible(), { timeout: 10_000 }).toBe(false);
+    await expect.poll(() => charts(page).getAttribute('data-last-reading'), { timeout: 10_000 }).toBe(String(start + 99 * 300));
+    expect(await data('reading-points')).toBeGreaterThanOrEqual(100);
+    expect(await page.evaluate(() => (globalThis as { lwNoReload?: boolean }).lwNoReload)).toBe(true);
+  });
+
   it('loads the last hour from InfluxDB through the API, downsampled, with the state band and the anomaly and alert marks', async () => {
     await page.getByTestId('range-1h').click();
     await expect.poll(() => page.getByTestId('range-status').getAttribute('data-load'), { timeout: 10_000 }).toBe('loaded');
@@ -147,7 +165,7 @@ describe.skipIf(!ok)('station view, themes, languages and kiosk in real Chromium
     await expect.poll(() => page.getByTestId('range-status').getAttribute('data-load'), { timeout: 10_000 }).toBe('loaded');
     expect(await data('anomaly-marks')).toBe(1);
     await page.getByTestId('sample-chosen-clear').click();
-    expect(await page.getByTestId('sample-chosen').isVisible()).toBe(false);
+    await expect.poll(() => page.getByTestId('sample-chosen').isVisible()).toBe(false);
   });
 
   it('greys a station whose data stops, with its age, within the configured time', async () => {
