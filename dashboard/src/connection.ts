@@ -32,9 +32,9 @@ export function connectLine(store: LineStore, hooks: FeedHooks = {}, url?: strin
     store.update((s) => reduce.snapshot(s, snap, Date.now()));
     hooks.reconnected?.();
   });
-  socket.on('status', (status) => {
-    hooks.status?.(status);
-    store.update((s) => reduce.status(s, status));
+  socket.on('statuses', (batch) => {
+    if (hooks.status) for (const status of batch) hooks.status(status);
+    store.update((s) => reduce.statuses(s, batch));
   });
   socket.on('state', (u) => store.update((s) => reduce.state(s, u.station, u.state, u.line)));
   socket.on('meta', (meta) => store.update((s) => reduce.meta(s, meta)));
@@ -43,7 +43,7 @@ export function connectLine(store: LineStore, hooks: FeedHooks = {}, url?: strin
   socket.on('broker', (link) => store.update((s) => reduce.broker(s, link.connected)));
   socket.on('replay', (status) => store.update((s) => reduce.replayStatus(s, status)));
   socket.on('replayLine', (event) => {
-    if (event.kind === 'status') hooks.status?.(event.status);
+    if (event.kind === 'statuses' && hooks.status) for (const status of event.statuses) hooks.status(status);
     store.update((s) => reduce.replayLine(s, event));
   });
   socket.on('alert', (alert) => store.update((s) => reduce.alert(s, alert)));

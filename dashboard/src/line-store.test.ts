@@ -37,6 +37,17 @@ const anomaly = (id: string, ts: number): Anomaly => ({
 });
 
 describe('line-store reducers', () => {
+  it('applies a batch of statuses in one change, leaving other lines’ and unknown stations’ out', () => {
+    let s = reduce.meta(initialState(), meta('a', 0));
+    s = reduce.meta(s, meta('b', 1));
+    const before = s;
+    s = reduce.statuses(s, [status('a', 'ALARM'), status('b', 'OK'), status('ghost', 'OK')]);
+    expect(s.stations.map((v) => [v.meta.station, v.status?.health, v.lastSeen])).toEqual([['a', 'ALARM', 5], ['b', 'OK', 5]]);
+    s = { ...s, line: 'fab1' };
+    expect(reduce.statuses(s, [{ ...status('a', 'OK'), line: 'fab2' }])).toBe(s);
+    expect(before.stations.every((v) => v.status === null)).toBe(true);
+  });
+
   it('takes a snapshot in process order and the server clock offset', () => {
     const snap: LineSnapshot = {
       line: 'fab1',
@@ -87,7 +98,7 @@ describe('line-store reducers', () => {
     s = reduce.replayStatus(s, { state: 'playing', line, run: null });
     s = reduce.replayLine(s, { kind: 'meta', line, meta: { ...meta('b', 2), line } });
     s = reduce.replayLine(s, { kind: 'meta', line, meta: { ...meta('a', 1), line } });
-    s = reduce.replayLine(s, { kind: 'status', line, status: { ...status('a', 'ALARM'), line } });
+    s = reduce.replayLine(s, { kind: 'statuses', line, statuses: [{ ...status('a', 'ALARM'), line }] });
     s = reduce.replayLine(s, { kind: 'state', line, station: 'b', state: { state: 'STANDBY', since: 0, replay: true } });
     s = reduce.replayLine(s, { kind: 'anomaly', line, anomaly: { ...anomaly('r1', 4), line } });
     // An event for some third line is not this replay's.

@@ -137,6 +137,11 @@ export const reduce = {
   status(s: DashboardState, status: StationStatus): DashboardState {
     return otherLine(s, status.line) ? s : { ...s, stations: stationList.status(s.stations, status) };
   },
+  /** A batch of the live line's statuses: one state change for all of them. */
+  statuses(s: DashboardState, batch: readonly StationStatus[]): DashboardState {
+    const mine = batch.filter((status) => !otherLine(s, status.line));
+    return mine.length === 0 ? s : { ...s, stations: stationList.statuses(s.stations, mine) };
+  },
   state(s: DashboardState, station: string, state: StateMessage, line = s.line ?? ''): DashboardState {
     return otherLine(s, line) ? s : { ...s, stations: stationList.state(s.stations, station, state) };
   },
@@ -175,8 +180,8 @@ export const reduce = {
         return { ...s, replay: { ...r, stations: stationList.meta(r.stations, event.meta) } };
       case 'state':
         return { ...s, replay: { ...r, stations: stationList.state(r.stations, event.station, event.state) } };
-      case 'status':
-        return { ...s, replay: { ...r, stations: stationList.status(r.stations, event.status) } };
+      case 'statuses':
+        return { ...s, replay: { ...r, stations: stationList.statuses(r.stations, event.statuses) } };
       case 'anomaly':
         return { ...s, replay: { ...r, anomalies: addAnomaly(r.anomalies, event.anomaly) } };
       case 'wafer': {

@@ -133,6 +133,15 @@ function sparkColours(): SparkColours {
 export class TilesView {
   private readonly tiles = new Map<string, TileParts>();
   private readonly sparkDrawn = new Map<string, number>();
+  /** Each sparkline's CSS size, kept by a ResizeObserver so drawing never forces a layout. */
+  private readonly sparkSizes = new WeakMap<Element, { width: number; height: number }>();
+  private readonly sparkResize = new ResizeObserver((entries) => {
+    for (const entry of entries) {
+      const box = entry.contentBoxSize[0];
+      this.sparkSizes.set(entry.target, box ? { width: box.inlineSize, height: box.blockSize } : { width: entry.contentRect.width, height: entry.contentRect.height });
+      this.sparkDrawn.delete((entry.target as HTMLElement).dataset.key ?? '');
+    }
+  });
 
   constructor(
     private readonly list: HTMLOListElement,
@@ -152,6 +161,7 @@ export class TilesView {
       if (!tile) {
         tile = buildTile(station, (root) => this.onOpen(root.dataset.line ?? '', station));
         this.tiles.set(station, tile);
+        this.sparkResize.observe(tile.spark);
       }
       fillTile(tile, view, serverNow, staleAfterMs, connected, mode, wafers);
       this.drawSpark(tile, view, serverNow, colours);
@@ -162,6 +172,7 @@ export class TilesView {
     for (const [station, tile] of this.tiles) {
       if (seen.has(station)) continue;
       tile.root.remove();
+      this.sparkResize.unobserve(tile.spark);
       this.tiles.delete(station);
     }
     this.empty.hidden = views.length > 0;
@@ -170,13 +181,15 @@ export class TilesView {
   /** The sparkline ends at the station's latest status, so a replay (its own clock) and a stale tile read right. */
   private drawSpark(tile: TileParts, view: StationView, serverNow: number, colours: SparkColours): void {
     // A tile not laid out yet (display none, first frame) has no size to draw into.
-    if (!this.scores || tile.spark.clientWidth === 0) return;
+    const size = this.sparkSizes.get(tile.spark);
+    if (!this.scores || !size || size.width === 0) return;
     const key = `${view.meta.line}/${view.meta.station}`;
+    tile.spark.dataset.key = key;
     const now = performance.now();
     if (now - (this.sparkDrawn.get(key) ?? -Infinity) < SPARK_REDRAW_MS) return;
     this.sparkDrawn.set(key, now);
     const end = view.status?.replay || tile.root.dataset.replay === 'true' ? (view.status?.ts ?? serverNow) : serverNow;
-    drawSparkline(tile.spark, this.scores.since(key, end - SPARK_SPAN_MS), end - SPARK_SPAN_MS, end, colours);
+    drawSparkline(tile.spark, size, this.scores.since(key, end - SPARK_SPAN_MS), end - SPARK_SPAN_MS, end, colours);
     tile.spark.title = t_('tile.sparkTitle', { span: formatAge(SPARK_SPAN_MS) });
   }
 }

@@ -56,15 +56,49 @@ export interface SparkColours {
   limit: string;
 }
 
+/** One pixel column of a sparkline: the lowest and highest score in it, and whether any was over the limit. */
+interface Column {
+  x: number;
+  min: number;
+  max: number;
+  over: boolean;
+  ts: number;
+}
+
+/** Points folded into pixel columns (min and max each), so a long history costs one segment per pixel, not per point. */
+function columns(points: readonly ScorePoint[], x: (ts: number) => number): Column[] {
+  const out: Column[] = [];
+  for (const p of points) {
+    const px = Math.round(x(p.ts));
+    const last = out[out.length - 1];
+    if (last && last.x === px) {
+      last.min = Math.min(last.min, p.score);
+      last.max = Math.max(last.max, p.score);
+      last.over ||= p.score > p.threshold;
+      last.ts = p.ts;
+    } else out.push({ x: px, min: p.score, max: p.score, over: p.score > p.threshold, ts: p.ts });
+  }
+  return out;
+}
+
 /**
  * Draws a sparkline: the score over [from, to] against its limit (a dashed line at the threshold), with the part
  * over the limit in the alarm colour. The y axis spans 0..2× the limit (higher values are clipped at the top), so
- * the limit always sits in the middle and every tile reads the same way.
+ * the limit always sits in the middle and every tile reads the same way. Two strokes a tile, however many points.
+ * `size` is the canvas's CSS size, measured apart (a ResizeObserver): reading it here, between DOM writes, would
+ * force a layout per tile.
  */
-export function drawSparkline(canvas: HTMLCanvasElement, points: readonly ScorePoint[], from: number, to: number, colours: SparkColours): void {
+export function drawSparkline(
+  canvas: HTMLCanvasElement,
+  size: { width: number; height: number },
+  points: readonly ScorePoint[],
+  from: number,
+  to: number,
+  colours: SparkColours,
+): void {
   const dpr = devicePixelRatio || 1;
-  const width = Math.max(1, Math.round(canvas.clientWidth * dpr));
-  const height = Math.max(1, Math.round(canvas.clientHeight * dpr));
+  const width = Math.max(1, Math.round(size.width * dpr));
+  const height = Math.max(1, Math.round(size.height * dpr));
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
   const ctx = canvas.getContext('2d');
@@ -83,16 +117,19 @@ export function drawSparkline(canvas: HTMLCanvasElement, points: readonly ScoreP
   ctx.stroke();
   ctx.setLineDash([]);
   ctx.lineWidth = 1.5 * dpr;
-  for (let i = 1; i < points.length; i++) {
-    const a = points[i - 1];
-    const b = points[i];
-    if (!a || !b) continue;
-    // A silence longer than 10 s is a gap, not a straight line.
-    if (b.ts - a.ts > 10_000) continue;
-    ctx.strokeStyle = b.score > b.threshold || a.score > a.threshold ? colours.over : colours.line;
+  const cols = columns(points, x);
+  for (const over of [false, true]) {
+    ctx.strokeStyle = over ? colours.over : colours.line;
     ctx.beginPath();
-    ctx.moveTo(x(a.ts), y(a.score));
-    ctx.lineTo(x(b.ts), y(b.score));
+    for (let i = 1; i < cols.length; i++) {
+      const a = cols[i - 1];
+      const b = cols[i];
+      // A silence longer than 10 s is a gap, not a straight line.
+      if (!a || !b || b.over !== over || b.ts - a.ts > 10_000) continue;
+      ctx.moveTo(a.x, y(a.max));
+      ctx.lineTo(b.x, y(b.min));
+      if (b.max !== b.min) ctx.lineTo(b.x, y(b.max));
+    }
     ctx.stroke();
   }
 }

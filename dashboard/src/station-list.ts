@@ -16,6 +16,14 @@ function patch(list: StationView[], station: string, change: (v: StationView) =>
 export const stationList = {
   /** Status of an unknown station is dropped: it shows once its meta arrives (the next status carries it). */
   status: (list: StationView[], status: StationStatus) => patch(list, status.station, (v) => ({ ...v, status, lastSeen: status.ts })),
+  /** Many statuses in one pass over the list (a batch from the live feed). */
+  statuses(list: StationView[], batch: readonly StationStatus[]): StationView[] {
+    const byStation = new Map(batch.map((status) => [status.station, status]));
+    return list.map((v) => {
+      const status = byStation.get(v.meta.station);
+      return status ? { ...v, status, lastSeen: status.ts } : v;
+    });
+  },
   state: (list: StationView[], station: string, state: StateMessage) => patch(list, station, (v) => ({ ...v, state })),
   meta(list: StationView[], meta: StationMeta): StationView[] {
     const known = list.some((v) => v.meta.station === meta.station);

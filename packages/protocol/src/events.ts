@@ -167,7 +167,8 @@ export interface ReplayStatus {
 export type ReplayLineEvent =
   | { kind: 'meta'; line: string; meta: StationMeta }
   | { kind: 'state'; line: string; station: string; state: StateMessage }
-  | { kind: 'status'; line: string; status: StationStatus }
+  /** The replay line's statuses, batched like the live line's `statuses`. */
+  | { kind: 'statuses'; line: string; statuses: StationStatus[] }
   | { kind: 'anomaly'; line: string; anomaly: Anomaly }
   | { kind: 'wafer'; line: string; verdict: WaferVerdict }
   | { kind: 'quality'; line: string; event: DataQualityEvent }
@@ -369,7 +370,11 @@ export interface ApiErrorBody {
  */
 export interface ServerToClientEvents {
   snapshot: (snapshot: LineSnapshot) => void;
-  status: (status: StationStatus) => void;
+  /**
+   * The live line's statuses, batched: every station's latest, at most one batch every 250 ms whatever the line's
+   * size and rate (a health change goes at once, with whatever waits).
+   */
+  statuses: (batch: StationStatus[]) => void;
   anomaly: (anomaly: Anomaly) => void;
   state: (update: { line: string; station: string; state: StateMessage }) => void;
   meta: (meta: StationMeta) => void;

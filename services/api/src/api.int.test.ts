@@ -103,7 +103,7 @@ describe.skipIf(!ok)('api against real Mosquitto and socket.io', () => {
     expect(snapshot.stations.map((s) => s.meta.station)).toEqual(['load-01', 'clean-01', 'etch-01']);
 
     const statuses: StationStatus[] = [];
-    client.on('status', (s) => statuses.push(s));
+    client.on('statuses', (batch) => statuses.push(...batch));
     const alarm = status(line, 'clean-01', {
       health: 'ALARM',
       score: 4.2,

@@ -9,9 +9,9 @@ import type { LineThroughput } from './line-throughput.js';
 import type { ApiMetrics } from './metrics.js';
 import type { ReadingsFeed } from './readings-feed.js';
 import type { ReplayControl } from './replay-control.js';
-import { StatusCoalescer } from './status-coalescer.js';
+import { StatusBatcher } from './status-batcher.js';
 
-/** ~4 status updates per station per second is plenty for a wall screen and keeps slow clients afloat. */
+/** ~4 status batches a second (each with every station that changed) is plenty for a wall screen and keeps slow clients afloat. */
 const STATUS_INTERVAL_MS = 250;
 /** Replay progress as often: a progress bar needs no more. State changes go at once. */
 const REPLAY_INTERVAL_MS = 250;
@@ -171,8 +171,8 @@ export class LiveFeed {
     const log = this.deps.logger.child({ module: 'live-feed' });
     const live = lineState.line;
     const replayLine = lineState.replayLine;
-    const liveStatus = new StatusCoalescer(STATUS_INTERVAL_MS, (s) => io.emit('status', s), () => metrics.statusCoalesced.inc());
-    const replayStatus = new StatusCoalescer(STATUS_INTERVAL_MS, (status) => io.emit('replayLine', { kind: 'status', line: replayLine, status }), () => metrics.statusCoalesced.inc());
+    const liveStatus = new StatusBatcher(STATUS_INTERVAL_MS, (batch) => io.emit('statuses', batch), () => metrics.statusCoalesced.inc());
+    const replayStatus = new StatusBatcher(STATUS_INTERVAL_MS, (statuses) => io.emit('replayLine', { kind: 'statuses', line: replayLine, statuses }), () => metrics.statusCoalesced.inc());
     const progress = new LatestThrottle<ReplayStatus>(REPLAY_INTERVAL_MS, (s) => io.emit('replay', s), (a, b) => a.state !== b.state || a.run?.id !== b.run?.id);
     this.stoppers.push(() => liveStatus.stop(), () => replayStatus.stop(), () => progress.stop(), () => this.alertFeed.stop());
     this.alertFeed.start();

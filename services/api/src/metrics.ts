@@ -46,7 +46,7 @@ export class ApiMetrics {
   });
   readonly statusCoalesced = new prom.Counter({
     name: 'linewatch_api_status_coalesced_total',
-    help: 'Status updates folded into a later one before reaching socket clients',
+    help: 'Station statuses replaced by a later one before their batch reached socket clients',
     registers: [this.registry],
   });
   readonly watchedStations = new prom.Gauge({

@@ -92,7 +92,7 @@ describe.skipIf(!ok)('replays from the API, scored by the real detector', () => 
     client = connectSocket(running.url, { transports: ['websocket'], reconnection: false });
     client.on('replay', (status) => replayEvents.push({ at: Date.now(), status }));
     client.on('replayLine', (event) => lineEvents.push(event));
-    client.on('status', (s) => liveStatusLines.push(s.line));
+    client.on('statuses', (batch) => liveStatusLines.push(...batch.map((s) => s.line)));
     await new Promise<void>((resolve) => client.once('snapshot', () => resolve()));
   }, 60_000);
 
@@ -226,7 +226,7 @@ describe.skipIf(!ok)('replays from the API, scored by the real detector', () => 
     expect(snapshot.replay.stations.every((s) => s.meta.line === replayLine && s.status?.line === replayLine && s.status.replay === true)).toBe(true);
     expect(snapshot.replay.anomalies.every((a) => a.line === replayLine && a.station === 'etch-01')).toBe(true);
     // Live, they came as replay-line events only; no plain status event was of the replay line.
-    expect(lineEvents.some((e) => e.kind === 'status' && e.status.line === replayLine)).toBe(true);
+    expect(lineEvents.some((e) => e.kind === 'statuses' && e.statuses.length > 0 && e.statuses.every((s) => s.line === replayLine))).toBe(true);
     expect(lineEvents.some((e) => e.kind === 'anomaly' && e.anomaly.line === replayLine)).toBe(true);
     expect(lineEvents.every((e) => e.line === replayLine)).toBe(true);
     expect(liveStatusLines.filter((l) => l !== line)).toEqual([]);

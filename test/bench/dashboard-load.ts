@@ -1,0 +1,76 @@
+import type { ProcessContext } from '@linewatch/protocol';
+import { StateMessageSchema, StationMetaSchema, TelemetrySchema, topics } from '@linewatch/protocol';
+import { fitAndWrite } from '../../services/detector/src/backtest/training.js';
+
+/**
+ * The synthetic line of `bench:dashboard`: `stations` stations of one type (`synth`) with `sensors` correlated
+ * sensors each, and one PCA model for that type, so the real detector scores every snapshot. The generator is
+ * bench:backtest's `synthetic-20` (4 latent factors plus noise), widened to any sensor count; that file runs its
+ * benchmark on import, so it cannot be imported from here.
+ */
+export interface LoadShape {
+  stations: number;
+  sensors: number;
+  /** Snapshots per second per station. */
+  hz: number;
+}
+
+export const STATION_TYPE = 'synth';
+/** Distinct snapshots each publisher cycles through; a station starts at its own offset, so neighbours differ. */
+const POOL_ROWS = 3_000;
+const FACTORS = 4;
+
+export const sensorNames = (sensors: number): string[] => Array.from({ length: sensors }, (_, j) => `s${String(j).padStart(2, '0')}`);
+export const stationIds = (stations: number): string[] => Array.from({ length: stations }, (_, i) => `synth-${String(i + 1).padStart(3, '0')}`);
+
+/** Deterministic correlated rows: every sensor is a fixed mix of the same latent factors, plus a little noise. */
+export function syntheticRows(n: number, sensors: number, seed: number): number[][] {
+  let s = seed >>> 0;
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const loadings = Array.from({ length: sensors }, (_, j) => Array.from({ length: FACTORS }, (_, k) => Math.sin(j * 1.7 + k * 2.3)));
+  return Array.from({ length: n }, () => {
+    const f = Array.from({ length: FACTORS }, gauss);
+    return loadings.map((l, j) => 100 + j * 10 + l.reduce((a, w, k) => a + w * (f[k] as number), 0) + 0.1 * gauss());
+  });
+}
+
+/** Trains the one model of the synthetic type into `modelsDir` (about a second for 20 sensors). */
+export async function writeSyntheticModel(modelsDir: string, sensors: number): Promise<void> {
+  const rows = syntheticRows(Math.max(2_000, sensors * 100), sensors, 3);
+  const contexts: (ProcessContext | undefined)[] = rows.map(() => undefined);
+  const fitted = await fitAndWrite(modelsDir, [
+    { name: STATION_TYPE, features: sensorNames(sensors), rows, contexts, ts: [Date.now()], excluded: { faulty: 0, incomplete: 0 } },
+  ]);
+  if ((fitted[0]?.files.length ?? 0) === 0) throw new Error(`no model was fitted for ${sensors} sensors`);
+}
+
+/** Retained meta and state of every station: the detector models a station from its meta, the page lists it. */
+export function stationMessages(line: string, shape: LoadShape, now: number): { topic: string; payload: string }[] {
+  const sensors = sensorNames(shape.sensors).map((name, j) => ({ name, unit: 'a.u.', min: 0, max: 200 + j * 10 }));
+  return stationIds(shape.stations).flatMap((station, order) => [
+    {
+      topic: topics.meta(line, station),
+      payload: JSON.stringify(StationMetaSchema.parse({ line, station, type: STATION_TYPE, name: `Synthetic ${order + 1}`, order, sensors })),
+    },
+    { topic: topics.state(line, station), payload: JSON.stringify(StateMessageSchema.parse({ state: 'PRODUCTIVE', since: now - 3_600_000 })) },
+  ]);
+}
+
+/**
+ * Snapshot bodies without ts and seq, each starting with `,` so the publisher only prepends `{"ts":…,"seq":…`
+ * (as snapshots.ts does). Validated once with their final shape.
+ */
+export function telemetryPool(sensors: number): string[] {
+  const names = sensorNames(sensors);
+  return syntheticRows(POOL_ROWS, sensors, 11).map((row) => {
+    const values = Object.fromEntries(names.map((name, j) => [name, Math.round((row[j] as number) * 1000) / 1000]));
+    const { ts: _ts, seq: _seq, ...rest } = TelemetrySchema.parse({ ts: 1, seq: 0, values });
+    return `,${JSON.stringify(rest).slice(1)}`;
+  });
+}
+
+/** Topics whose retained messages a run leaves behind (ours and the detector's), cleared when it ends. */
+export function retainedTopics(line: string, stations: number): string[] {
+  return stationIds(stations).flatMap((station) => (['meta', 'state', 'status'] as const).map((kind) => topics[kind](line, station)));
+}

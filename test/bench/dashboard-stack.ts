@@ -1,0 +1,139 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import pino from 'pino';
+import { EmbeddedBroker } from '../../scripts/embedded-broker.js';
+import { REPO_ROOT, freePort, sleep, startDetector, stopChild, type DetectorProc } from './children.js';
+import { retainedTopics, stationMessages, writeSyntheticModel, type LoadShape } from './dashboard-load.js';
+
+/**
+ * The real stack under `bench:dashboard`: a broker (the local Mosquitto when it is up, else `npm start`'s embedded
+ * aedes on a free port), the detector entry and the API entry as child processes (the compose layout, so the
+ * page's numbers are not mixed with the bench's own event loop), sharing one SQLite store in WAL mode as
+ * `npm start` does. Everything binds to 127.0.0.1.
+ */
+export interface Stack {
+  broker: 'mosquitto' | 'aedes';
+  mqttUrl: string;
+  detector: DetectorProc;
+  api: ChildProcess;
+  apiPort: number;
+  apiUrl: string;
+  /** Non-empty when a child died during the run: the numbers are then not the stack's. */
+  failures: string[];
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  line: string;
+  stamp: string;
+  shape: LoadShape;
+  /** A fresh folder for the store, the model, the alert database and the (empty) recordings folder. */
+  dir: string;
+  /** Skip Mosquitto even when it is up. */
+  embeddedBroker: boolean;
+}
+
+const MOSQUITTO = 'mqtt://127.0.0.1:1883';
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} during start`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`${what} not ready within 30 s (${url})`);
+}
+
+/** Starts everything in order; on a failure, stops what already started before throwing. */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const undo: (() => Promise<void>)[] = [];
+  const failures: string[] = [];
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    for (const step of undo.splice(0).reverse()) await step().catch((err: unknown) => console.error('cleanup step failed:', err));
+  };
+  try {
+    let mqttUrl = MOSQUITTO;
+    let broker: Stack['broker'] = 'mosquitto';
+    if (opts.embeddedBroker || !(await portOpen(1883))) {
+      const embedded = new EmbeddedBroker({ port: 0, host: '127.0.0.1', logger: pino({ level: 'warn' }) });
+      await embedded.start();
+      undo.push(() => embedded.stop());
+      mqttUrl = embedded.url;
+      broker = 'aedes';
+    }
+    const ctl: MqttClient = await mqtt.connectAsync(mqttUrl, { clientId: `${opts.line}-ctl`, clean: true, reconnectPeriod: 1000, connectTimeout: 5000 });
+    undo.push(() => ctl.endAsync());
+    const detectorId = `${opts.line}-detector`;
+    // Runs after the detector stopped: its retained statuses, and its persistent session on the broker.
+    undo.push(async () => {
+      for (const topic of retainedTopics(opts.line, opts.shape.stations)) await ctl.publishAsync(topic, '', { qos: 1, retain: true }).catch(() => undefined);
+      const session = await mqtt.connectAsync(mqttUrl, { clientId: detectorId, clean: true, reconnectPeriod: 0, connectTimeout: 5000 }).catch(() => undefined);
+      await session?.endAsync();
+    });
+
+    const models = path.join(opts.dir, 'models');
+    await writeSyntheticModel(models, opts.shape.sensors);
+    // Before the detector starts, so it models every station from its first snapshot (as bench:pipeline does).
+    for (const m of stationMessages(opts.line, opts.shape, Date.now())) await ctl.publishAsync(m.topic, m.payload, { qos: 1, retain: true });
+
+    const store = { INFLUX_URL: '', SQLITE_PATH: path.join(opts.dir, 'linewatch.db') };
+    const detector = await startDetector({
+      ...store, MQTT_URL: mqttUrl, MQTT_CLIENT_ID: detectorId, LINE: opts.line, MODELS_DIR: models, MODEL_RELOAD_MS: '0',
+      WAFER_BASELINES_DIR: path.join(opts.dir, 'wafer-baselines'), LOG_LEVEL: 'warn',
+    });
+    undo.push(() => stopChild(detector.child, 15_000));
+    detector.child.once('exit', (code, signal) => {
+      if (!stopping) failures.push(`detector exited (${code ?? signal}) during the run`);
+    });
+
+    const apiPort = await freePort();
+    const api = spawn(process.execPath, ['--import', 'tsx', 'services/api/src/index.ts'], {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env, ...store, HOST: '127.0.0.1', PORT: String(apiPort), MQTT_URL: mqttUrl, MQTT_CLIENT_ID: '', LINE: opts.line,
+        ALERTS_DB_PATH: path.join(opts.dir, 'alerts.sqlite'), RECORDINGS_DIR: path.join(opts.dir, 'recordings'), WEBHOOKS_FILE: '', LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    undo.push(() => stopChild(api, 10_000));
+    api.once('exit', (code, signal) => {
+      if (!stopping) failures.push(`API exited (${code ?? signal}) during the run`);
+    });
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    await waitReady(`${apiUrl}/readyz`, api, 'API');
+    return { broker, mqttUrl, detector, api, apiPort, apiUrl, failures, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** One metric family of a Prometheus text page, by label set: `{kind="telemetry"}` → value. */
+export async function metricByLabels(port: number, name: string): Promise<Map<string, number>> {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (m && m[1] === name) out.set(m[2] ?? '', Number(m[3]));
+  }
+  return out;
+}
