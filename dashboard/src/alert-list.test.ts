@@ -1,9 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AlertView, DeliveryStatus, SubscriptionDeliveryStatus } from '@linewatch/protocol';
 import { rememberBy, rememberedBy } from './alert-ack.js';
 import { MAX_RESOLVED, ackText, alertList, alertTiming, alertsIn, contributorTexts, deliveryLine, tabCounts, tabOf } from './alert-list.js';
-import { setLanguage } from './i18n.js';
 import { initialState, reduce } from './line-store.js';
+import { inKorean } from './testing/in-korean.js';
 
 const T0 = 1_764_396_000_000;
 
@@ -148,17 +148,6 @@ describe('dashboard state for alerts', () => {
   });
 });
 
-/** Runs `read` with the page in Korean. `setLanguage` marks `<html lang>`, so a stand-in document is enough here. */
-function inKorean<T>(read: () => T): T {
-  vi.stubGlobal('document', { documentElement: {} });
-  setLanguage('ko');
-  try {
-    return read();
-  } finally {
-    setLanguage('en');
-    vi.unstubAllGlobals();
-  }
-}
 
 describe('alert texts in Korean', () => {
   it('says contributors, since when and who acknowledged in Korean, keeping sensor names and numbers', () => {

@@ -17,13 +17,13 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, token?: string | null, body?: unknown): Promise<T> {
+async function call<T>(method: string, path: string, token?: string | null, body?: unknown, signal?: AbortSignal): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(signal ? { signal } : {}) });
   } catch {
     throw new ApiError(0, 'network', 'the API did not answer; is linewatch running?');
   }
@@ -70,8 +70,8 @@ export const stationsApi = {
 
 /** The API's history of a station (live or replay line): readings, scores, states, anomalies and alert marks. */
 export const historyApi = {
-  station: (line: string, station: string, from: number, to: number) =>
-    call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}`),
+  station: (line: string, station: string, from: number, to: number, signal?: AbortSignal) =>
+    call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}`, null, undefined, signal),
   /** Only the scores, in 5 s buckets: a tile's sparkline after a reconnect. */
   scores: (line: string, station: string, from: number, to: number) =>
     call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}&bucket=5s&only=scores`).then((h) => h.scores),

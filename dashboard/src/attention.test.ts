@@ -34,7 +34,7 @@ describe('when a person last had to act', () => {
 });
 
 describe('open alerts', () => {
-  it('counts firing and acknowledged alerts of the live line, and the unacknowledged and critical ones', () => {
+  it('counts firing and acknowledged alerts of the live line, and the unacknowledged and critical ones; muted ones call nobody', () => {
     const list = [
       alert({ state: 'firing', resolvedAt: null }),
       alert({ state: 'firing', severity: 'warning', resolvedAt: null }),
@@ -42,6 +42,7 @@ describe('open alerts', () => {
       alert({ state: 'pending' }),
       alert({ state: 'resolved' }),
       alert({ state: 'firing', replay: true }),
+      alert({ state: 'firing', muted: true, resolvedAt: null }),
     ];
     expect(openAlerts(list, 'fab1')).toEqual({ open: 3, unacked: 2, critical: 1 });
   });

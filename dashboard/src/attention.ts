@@ -24,12 +24,13 @@ export function lastCall(alerts: readonly AlertView[], line: string | null): Las
   return Number.isFinite(at) ? { kind: 'since', at } : { kind: 'never' };
 }
 
-/** Open alerts of the live line (firing or acknowledged), and how many nobody has acknowledged yet. */
+/** Open alerts of the live line (firing or acknowledged, not muted), how many nobody has acknowledged, and the critical ones firing. */
 export function openAlerts(alerts: readonly AlertView[], line: string | null): { open: number; unacked: number; critical: number } {
-  const open = alerts.filter((a) => a.line === line && !a.replay && (a.state === 'firing' || a.state === 'acknowledged'));
+  // A muted alert (the tool is in PM or down) is tracked, but calls nobody.
+  const open = alerts.filter((a) => a.line === line && !a.replay && !a.muted && (a.state === 'firing' || a.state === 'acknowledged'));
   return {
     open: open.length,
     unacked: open.filter((a) => a.state === 'firing').length,
-    critical: open.filter((a) => a.state === 'firing' && a.severity === 'critical' && !a.muted).length,
+    critical: open.filter((a) => a.state === 'firing' && a.severity === 'critical').length,
   };
 }

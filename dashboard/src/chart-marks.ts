@@ -40,7 +40,7 @@ export interface MarkColours {
   states: Record<EquipmentState, string>;
 }
 
-/** Short words inside the state band; the legend under the chart has the full names. */
+/** Short words inside the state band; the legend above the charts gives each with its E10 name as a tooltip. */
 export const STATE_SHORT: Record<EquipmentState, string> = {
   PRODUCTIVE: 'PROD',
   STANDBY: 'SBY',

@@ -9,8 +9,10 @@ export interface FeedHooks {
   /** Every status of either line (the live line's, and the replay line's unwrapped). */
   status?: (status: StationStatus) => void;
   readings?: (batch: ReadingsBatch) => void;
-  /** After every (re)connect, once the snapshot is in: catch up from the API. */
+  /** After every (re)connect, once its snapshot is in: catch up from the API (not after a mere `resync`). */
   reconnected?: () => void;
+  /** A new replay cleared the replay line: what the page kept of it (sparklines) must go too. */
+  replayReset?: (line: string) => void;
 }
 
 /**
@@ -20,7 +22,12 @@ export interface FeedHooks {
 export function connectLine(store: LineStore, hooks: FeedHooks = {}, url?: string): LineSocket {
   const socket: LineSocket = url ? io(url, { transports: ['websocket', 'polling'] }) : io({ transports: ['websocket', 'polling'] });
 
-  socket.on('connect', () => store.update((s) => reduce.connection(s, 'connected')));
+  // The snapshot after a connect is a catch-up; one after a `resync` (a tab shown again) is not worth 50 queries.
+  let fresh = false;
+  socket.on('connect', () => {
+    fresh = true;
+    store.update((s) => reduce.connection(s, 'connected'));
+  });
   socket.on('disconnect', (reason) => {
     store.update((s) => reduce.connection(s, 'lost'));
     // After a server-side disconnect socket.io does not retry on its own; a wall screen must.
@@ -30,7 +37,8 @@ export function connectLine(store: LineStore, hooks: FeedHooks = {}, url?: strin
 
   socket.on('snapshot', (snap) => {
     store.update((s) => reduce.snapshot(s, snap, Date.now()));
-    hooks.reconnected?.();
+    if (fresh) hooks.reconnected?.();
+    fresh = false;
   });
   socket.on('statuses', (batch) => {
     if (hooks.status) for (const status of batch) hooks.status(status);
@@ -44,6 +52,7 @@ export function connectLine(store: LineStore, hooks: FeedHooks = {}, url?: strin
   socket.on('replay', (status) => store.update((s) => reduce.replayStatus(s, status)));
   socket.on('replayLine', (event) => {
     if (event.kind === 'statuses' && hooks.status) for (const status of event.statuses) hooks.status(status);
+    if (event.kind === 'reset') hooks.replayReset?.(event.line);
     store.update((s) => reduce.replayLine(s, event));
   });
   socket.on('alert', (alert) => store.update((s) => reduce.alert(s, alert)));

@@ -1,8 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatAge, formatClock, formatDuration, formatNumber, formatPercent, formatSpeed, formatWord } from './format.js';
-import { setLanguage } from './i18n.js';
 import { core } from './i18n/core.js';
 import { panels } from './i18n/panels.js';
+import { inKorean } from './testing/in-korean.js';
 
 describe('format', () => {
   it('keeps numbers short and readable', () => {
@@ -39,17 +39,6 @@ describe('replay formats', () => {
   });
 });
 
-/** Runs `read` with the page in Korean. `setLanguage` marks `<html lang>`, so a stand-in document is enough here. */
-function inKorean<T>(read: () => T): T {
-  vi.stubGlobal('document', { documentElement: {} });
-  setLanguage('ko');
-  try {
-    return read();
-  } finally {
-    setLanguage('en');
-    vi.unstubAllGlobals();
-  }
-}
 
 describe('format in the page language', () => {
   it('says ages and the max speed in Korean, and numbers and clocks the same', () => {

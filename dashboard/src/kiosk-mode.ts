@@ -21,7 +21,9 @@ export class KioskMode {
   render(state: DashboardState, stations: StationView[], serverNow: number): void {
     const line = state.view === 'replay' ? state.replay.status?.line : state.line;
     if (!line || state.connection !== 'connected') return;
-    const pick = kioskStation(stations, serverNow, state.view === 'replay' ? Number.POSITIVE_INFINITY : state.staleAfterMs, this.cycleMs);
+    // The same alerts the header counts: open, not muted, of the line shown (the replay line's say nothing of the fab).
+    const alerting = new Set(state.alerts.filter((a) => a.line === line && !a.muted && (a.state === 'firing' || a.state === 'acknowledged')).map((a) => a.station));
+    const pick = kioskStation(stations, serverNow, state.view === 'replay' ? Number.POSITIVE_INFINITY : state.staleAfterMs, this.cycleMs, alerting);
     if (pick.station === null) return;
     if (state.selected?.line !== line || state.selected.station !== pick.station || state.window.kind !== 'live') this.show({ line, station: pick.station });
     const name = stations.find((v) => v.meta.station === pick.station)?.meta.name ?? pick.station;

@@ -26,6 +26,12 @@ describe('kiosk', () => {
     expect(neediestStation([view('a', 'OK', 60_000), view('b', 'OK')], NOW, 10_000)?.meta.station).toBe('a');
     expect(neediestStation([view('a', 'OK'), view('b', 'OK')], NOW, 10_000)).toBeNull();
   });
+
+  it('holds on a station with an open alert though its snapshots look fine (a faulty wafer), after ALARM', () => {
+    const views = [view('a', 'OK'), view('b', 'OK'), view('c', 'WARN')];
+    expect(kioskStation(views, NOW, 10_000, 20_000, new Set(['b']))).toMatchObject({ station: 'b', pinned: true });
+    expect(kioskStation([...views, view('d', 'ALARM')], NOW, 10_000, 20_000, new Set(['b'])).station).toBe('d');
+  });
 });
 
 describe('page settings', () => {

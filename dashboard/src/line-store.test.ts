@@ -66,8 +66,8 @@ describe('line-store reducers', () => {
   it('applies status to its station, adds new meta in order, and ignores status of unknown stations', () => {
     let s = reduce.meta(initialState(), meta('b', 2));
     s = reduce.meta(s, meta('a', 1));
-    s = reduce.status(s, status('b', 'ALARM'));
-    s = reduce.status(s, status('zzz', 'ALARM'));
+    s = reduce.statuses(s, [status('b', 'ALARM')]);
+    s = reduce.statuses(s, [status('zzz', 'ALARM')]);
     expect(s.stations.map((v) => [v.meta.station, v.status?.health ?? null, v.lastSeen])).toEqual([
       ['a', null, null],
       ['b', 'ALARM', 5],
@@ -84,11 +84,11 @@ describe('line-store reducers', () => {
   it('drops live events of any other line, so replayed data cannot reach the live tiles', () => {
     let s = reduce.meta({ ...initialState(), line: 'fab1' }, meta('a', 1));
     const other = { ...status('a', 'ALARM'), line: 'fab1-replay' };
-    expect(reduce.status(s, other)).toBe(s);
+    expect(reduce.statuses(s, [other])).toBe(s);
     expect(reduce.meta(s, { ...meta('b', 2), line: 'fab1-replay' })).toBe(s);
     expect(reduce.anomaly(s, { ...anomaly('z', 1), line: 'fab1-replay' })).toBe(s);
     expect(reduce.state(s, 'a', { state: 'PRODUCTIVE', since: 0 }, 'fab1-replay')).toBe(s);
-    s = reduce.status(s, status('a', 'WARN'));
+    s = reduce.statuses(s, [status('a', 'WARN')]);
     expect(s.stations[0]?.status?.health).toBe('WARN');
   });
 

@@ -134,9 +134,6 @@ export const reduce = {
   deliveries(s: DashboardState, deliveries: DeliveryStatus): DashboardState {
     return { ...s, deliveries };
   },
-  status(s: DashboardState, status: StationStatus): DashboardState {
-    return otherLine(s, status.line) ? s : { ...s, stations: stationList.status(s.stations, status) };
-  },
   /** A batch of the live line's statuses: one state change for all of them. */
   statuses(s: DashboardState, batch: readonly StationStatus[]): DashboardState {
     const mine = batch.filter((status) => !otherLine(s, status.line));

@@ -34,6 +34,7 @@ const settings = readSettings(location.search, localStorage, navigator.language)
 setLanguage(settings.lang);
 applyTheme(settings.theme);
 document.body.classList.toggle('kiosk', settings.kiosk);
+document.documentElement.classList.toggle('kiosk', settings.kiosk);
 applyStaticTexts();
 
 const store = new LineStore();
@@ -85,7 +86,7 @@ const alertPanel = new AlertPanelView(
   },
 );
 const charts = new StationCharts(byId('station-charts'), (id) => store.update((s) => reduce.choose(s, id)));
-const feed = new StationFeed(charts, () => scheduleRender());
+const feed = new StationFeed(charts, () => scheduleRender(), historyApi.station, () => Date.now() + store.state.serverOffsetMs);
 const picker = new RangePicker(chooseWindow);
 const stationPanel = new StationPanel(
   new RebaselineControl(tokens, () => scheduleRender()),
@@ -191,11 +192,9 @@ const socket = connectLine(store, {
     if (status.score !== null && status.threshold !== null) scores.add(`${status.line}/${status.station}`, { ts: status.ts, score: status.score, threshold: status.threshold });
     feed.status(status);
   },
-  readings: (batch) => {
-    feed.readings(batch);
-    scheduleRender();
-  },
+  readings: (batch) => feed.readings(batch),
   reconnected: catchUp,
+  replayReset: (line) => scores.dropLine(line),
 });
 const watch = new StationWatch(socket);
 void panel.loadRecordings();

@@ -24,6 +24,8 @@ export class RangePicker {
   private readonly toInput = byId<HTMLInputElement>('range-to');
   private readonly status = byId('range-status');
   private current: TimeWindow = LIVE;
+  /** A mistake in the custom form, shown until the form is sent again or closed. */
+  private formError: 'range.badCustom' | 'range.tooLong' | null = null;
 
   constructor(private readonly choose: (w: TimeWindow) => void) {
     for (const button of byId('range-buttons').querySelectorAll<HTMLButtonElement>('button[data-range]')) {
@@ -39,15 +41,19 @@ export class RangePicker {
       event.preventDefault();
       const from = fromLocalInput(this.fromInput.value);
       const to = fromLocalInput(this.toInput.value);
-      if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) return this.say(t('range.badCustom'), 'error');
-      if (to - from > MAX_CUSTOM_MS) return this.say(t('range.tooLong'), 'error');
+      this.formError = !Number.isFinite(from) || !Number.isFinite(to) || to <= from ? 'range.badCustom' : to - from > MAX_CUSTOM_MS ? 'range.tooLong' : null;
+      if (this.formError) return this.say(t(this.formError), 'error');
       this.customForm.hidden = true;
       this.choose({ kind: 'custom', from, to });
     });
-    byId('range-custom-cancel').addEventListener('click', () => (this.customForm.hidden = true));
+    byId('range-custom-cancel').addEventListener('click', () => {
+      this.customForm.hidden = true;
+      this.formError = null;
+    });
   }
 
-  render(w: TimeWindow, load: LoadState): void {
+  /** `connected`: whether the live feed is up; a Live window without it is not live, and says so. */
+  render(w: TimeWindow, load: LoadState, connected: boolean, now: number): void {
     const changed = !sameWindow(w, this.current);
     this.current = w;
     const pressed = w.kind === 'live' ? 'live' : w.kind === 'last' ? w.span : 'custom';
@@ -56,13 +62,15 @@ export class RangePicker {
       this.fromInput.value = toLocalInput(w.from);
       this.toInput.value = toLocalInput(w.to);
     }
+    this.status.dataset.load = load.kind;
+    if (this.formError) return this.say(t(this.formError), 'error');
     if (load.kind === 'loading') this.say(t('range.loading'), 'info');
-    else if (load.kind === 'failed') this.say(t('range.failed', { message: load.message }), 'error');
+    else if (load.kind === 'failed') this.say(t('range.failed', { message: load.message, seconds: Math.max(0, Math.ceil((load.retryAt - now) / 1_000)) }), 'error');
+    else if (w.kind === 'live' && !connected) this.say(t('range.notLive'), 'error');
     else if (load.kind === 'loaded') {
       const bucket = load.bucketMs ? t('range.bucketed', { bucket: formatAge(load.bucketMs) }) : t('range.raw');
       this.say(w.kind === 'live' ? t('range.live', { detail: bucket }) : bucket, 'info');
     } else this.say('', 'info');
-    this.status.dataset.load = load.kind;
   }
 
   private openCustom(): void {

@@ -1,4 +1,5 @@
 import type { Anomaly, Contributor, StationView, WaferVerdict } from '@linewatch/protocol';
+import { contributorText } from './alert-list.js';
 import { byId, el, setText } from './dom.js';
 import { formatClock, formatNumber, formatWord } from './format.js';
 import { HEALTH_ICON, type ShownHealth } from './health.js';
@@ -13,11 +14,12 @@ import { VERDICT_LABEL, correlationText, indicatorText, qualityIssueText, ruleTe
 const WAFER_ROWS = 10;
 /** Sample-wise contributors listed. */
 const CONTRIBUTORS = 5;
-/** Bar spans 0..2× threshold, like the tiles'. */
+/** Bar spans 0..2× threshold, so the limit sits in the middle and an excursion is visibly past it. */
 const BAR_SPAN = 2;
 
-function contributorText(c: Contributor): string {
-  return t('station.contributor', { sensor: c.sensor, value: formatNumber(c.value), expected: formatNumber(c.expected), share: `${Math.round(c.contribution * 100)}%` });
+/** A contributor with its share of the score: `rf_power 1620 vs 1500 · 71%`. */
+function contributorWithShare(c: Contributor): string {
+  return `${contributorText(c)} · ${Math.round(c.contribution * 100)}%`;
 }
 
 /** What the station view shows of one line: the one its selection names. */
@@ -131,7 +133,7 @@ export class StationPanel {
       setText(this.name, view.meta.name);
       // Alerts of both lines are in one list; the feed keeps the selected line's.
       this.feed.show({ ...selected, meta: view.meta, window: state.window, state: view.state, liveAnomalies: data.anomalies, alerts: state.alerts, chosen: state.chosen, now: serverNow });
-      this.picker.render(state.window, this.feed.load);
+      this.picker.render(state.window, this.feed.load, state.connection === 'connected', serverNow);
       this.renderSample(view, data.anomalies, state.chosen);
       this.renderWafers(stationWafers(data.wafers, selected.station, WAFER_ROWS));
       this.renderQuality(view, data.replayed ? null : serverNow);
@@ -166,7 +168,7 @@ export class StationPanel {
     const ratio = score !== null && threshold ? Math.min(1, Math.max(0, score / threshold / BAR_SPAN)) : 0;
     this.sampleBar.style.width = `${(ratio * 100).toFixed(1)}%`;
     this.sampleBar.classList.toggle('over', score !== null && threshold !== null && score > threshold);
-    const contributors = (chosen ? chosen.contributors : (status?.contributors ?? [])).slice(0, CONTRIBUTORS).map(contributorText);
+    const contributors = (chosen ? chosen.contributors : (status?.contributors ?? [])).slice(0, CONTRIBUTORS).map(contributorWithShare);
     const healthy = !chosen && status?.health === 'OK';
     this.sampleContributors.dataset.healthy = String(contributors.length === 0);
     fillList(this.sampleContributors, contributors.length > 0 ? contributors : [healthy ? t('station.withinNormal') : t('station.noContributors')], (text) => el('li', 'contributor', text));

@@ -1,4 +1,5 @@
 import type { StationView, WaferVerdict } from '@linewatch/protocol';
+import { contributorText } from './alert-list.js';
 import { el, setText } from './dom.js';
 import { formatAge, formatClock, formatNumber, formatWord } from './format.js';
 import { HEALTH_ICON, isStale, lastUpdate, type ShownHealth } from './health.js';
@@ -22,8 +23,6 @@ interface TileParts {
   age: HTMLElement;
 }
 
-/** Sparklines redraw at most this often per tile: 4 statuses a second need no more. */
-const SPARK_REDRAW_MS = 250;
 
 function buildTile(station: string, open: (root: HTMLElement) => void): TileParts {
   const root = el('li', 'tile');
@@ -94,7 +93,7 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   t.score.classList.toggle('over', score !== null && threshold !== null && score > threshold);
 
   const top = health !== 'OK' ? status?.contributors[0] : undefined;
-  setText(t.contributor, top ? `▸ ${top.sensor} ${formatNumber(top.value)} vs ${formatNumber(top.expected)}` : '');
+  setText(t.contributor, top ? `▸ ${contributorText(top)}` : '');
   t.contributor.hidden = !top;
 
   // The wafer-level verdict next to the sample-wise health: the latest wafer, as a small badge.
@@ -103,7 +102,7 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   t.wafer.dataset.verdict = wafer?.verdict ?? '';
   // The verdict leads: on a narrow tile the step name is what gets cut off.
   setText(t.wafer, wafer ? `${VERDICT_LABEL[wafer.verdict]} · ${t_('tile.wafer', { wafer: wafer.wafer })} · ${stepName(wafer.step)}` : '');
-  t.wafer.title = wafer ? `Latest wafer-level verdict: score ${formatNumber(wafer.score)} / ${formatNumber(wafer.threshold)}, step ended ${formatClock(wafer.end)}` : '';
+  t.wafer.title = wafer ? t_('tile.waferTitle', { score: formatNumber(wafer.score), limit: formatNumber(wafer.threshold), time: formatClock(wafer.end) }) : '';
 
   const ts = lastUpdate(view);
   const age = ts === null ? '' : formatAge(serverNow - ts);
@@ -120,11 +119,18 @@ function fillTile(t: TileParts, view: StationView, serverNow: number, staleAfter
   setText(t.age, ageText);
 }
 
-/** Tiles' sparkline colours, read from the theme once per render. */
+/** Tiles' sparkline colours from the theme's CSS variables. */
 function sparkColours(): SparkColours {
   const style = getComputedStyle(document.documentElement);
   return { line: style.getPropertyValue('--text').trim(), over: style.getPropertyValue('--alarm').trim(), limit: style.getPropertyValue('--muted').trim() };
 }
+
+/**
+ * A sparkline is drawn again at most this often (its 5 minutes are about 2.5 s a pixel), except at once when its
+ * newest score crosses the limit. Every redrawn canvas is copied to the compositor; 50 tiles at every status cost
+ * more in software rendering than everything else on the page.
+ */
+const SPARK_REDRAW_MS = 1_000;
 
 /**
  * Keeps one DOM tile per station, in process order, updating text in place rather than rebuilding. A tile opens
@@ -132,7 +138,10 @@ function sparkColours(): SparkColours {
  */
 export class TilesView {
   private readonly tiles = new Map<string, TileParts>();
-  private readonly sparkDrawn = new Map<string, number>();
+  /** Per sparkline: the window end and newest point it was last drawn with. */
+  private readonly sparkDrawn = new Map<string, { end: number; last: number | undefined; over: boolean }>();
+  /** The colours, read again only when the theme changes (a style read per render would cost a recalculation). */
+  private colours: { theme: string; value: SparkColours } | null = null;
   /** Each sparkline's CSS size, kept by a ResizeObserver so drawing never forces a layout. */
   private readonly sparkSizes = new WeakMap<Element, { width: number; height: number }>();
   private readonly sparkResize = new ResizeObserver((entries) => {
@@ -153,7 +162,12 @@ export class TilesView {
   /** `wafers`: the line's recent wafer verdicts, for each tile's badge; `selected`: the station whose view is open. */
   render(views: StationView[], serverNow: number, staleAfterMs: number, connected: boolean, mode: LineView = 'live', wafers: WaferVerdict[] = [], selected: string | null = null): void {
     const seen = new Set<string>();
-    const colours = sparkColours();
+    const theme = document.documentElement.dataset.theme ?? '';
+    if (this.colours?.theme !== theme) {
+      this.colours = { theme, value: sparkColours() };
+      this.sparkDrawn.clear();
+    }
+    const colours = this.colours.value;
     views.forEach((view, index) => {
       const station = view.meta.station;
       seen.add(station);
@@ -185,10 +199,14 @@ export class TilesView {
     if (!this.scores || !size || size.width === 0) return;
     const key = `${view.meta.line}/${view.meta.station}`;
     tile.spark.dataset.key = key;
-    const now = performance.now();
-    if (now - (this.sparkDrawn.get(key) ?? -Infinity) < SPARK_REDRAW_MS) return;
-    this.sparkDrawn.set(key, now);
     const end = view.status?.replay || tile.root.dataset.replay === 'true' ? (view.status?.ts ?? serverNow) : serverNow;
+    const newest = this.scores.last(key);
+    const over = newest !== undefined && newest.score > newest.threshold;
+    const drawn = this.sparkDrawn.get(key);
+    // A silent station's line still slides, every few seconds.
+    const moved = end - (drawn?.end ?? -Infinity);
+    if (drawn && drawn.over === over && (moved < SPARK_REDRAW_MS || (drawn.last === newest?.ts && moved < 5 * SPARK_REDRAW_MS))) return;
+    this.sparkDrawn.set(key, { end, last: newest?.ts, over });
     drawSparkline(tile.spark, size, this.scores.since(key, end - SPARK_SPAN_MS), end - SPARK_SPAN_MS, end, colours);
     tile.spark.title = t_('tile.sparkTitle', { span: formatAge(SPARK_SPAN_MS) });
   }

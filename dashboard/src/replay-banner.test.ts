@@ -1,8 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReplayStatus, StationView } from '@linewatch/protocol';
-import { setLanguage } from './i18n.js';
 import { initialState, type DashboardState } from './line-store.js';
 import { replayBannerText } from './replay-banner.js';
+import { inKorean } from './testing/in-korean.js';
 
 function replayStatus(patch: Partial<ReplayStatus> & { fraction?: number | null; etaMs?: number | null }): ReplayStatus {
   const { fraction = 0.45, etaMs = 62_000, ...rest } = patch;
@@ -60,17 +60,6 @@ describe('replay banner', () => {
   });
 });
 
-/** Runs `read` with the page in Korean. `setLanguage` marks `<html lang>`, so a stand-in document is enough here. */
-function inKorean<T>(read: () => T): T {
-  vi.stubGlobal('document', { documentElement: {} });
-  setLanguage('ko');
-  try {
-    return read();
-  } finally {
-    setLanguage('en');
-    vi.unstubAllGlobals();
-  }
-}
 
 describe('replay banner in Korean', () => {
   it('says the same facts in Korean, keeping the recording, speed and line names', () => {

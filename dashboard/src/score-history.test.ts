@@ -22,12 +22,21 @@ describe('ScoreHistory', () => {
     expect(h.since('k', 0)).toEqual([p(4), p(7), p(10, 0.9)]);
   });
 
-  it('stays bounded however long it runs, and forgets stations that are gone', () => {
+  it('stays bounded however long it runs', () => {
     const h = new ScoreHistory();
     for (let i = 0; i < 10_000; i++) h.add('k', p(i));
     expect(h.since('k', 0).length).toBeLessThanOrEqual(1_800);
     expect(h.since('k', 0).at(-1)?.ts).toBe(9_999);
-    h.retain(new Set(['other']));
-    expect(h.since('k', 0)).toEqual([]);
+    expect(h.since('k', 0)).not.toEqual([]);
+  });
+
+  it('forgets a line when a new replay clears it, so a replay whose clock starts earlier draws again', () => {
+    const h = new ScoreHistory();
+    h.add('fab1-replay/etch-01', p(5_000));
+    h.add('fab1/etch-01', p(5_000));
+    h.dropLine('fab1-replay');
+    h.add('fab1-replay/etch-01', p(1_000));
+    expect(h.since('fab1-replay/etch-01', 0).map((x) => x.ts)).toEqual([1_000]);
+    expect(h.since('fab1/etch-01', 0).map((x) => x.ts)).toEqual([5_000]);
   });
 });

@@ -36,6 +36,12 @@ export class ScoreHistory {
     this.byStation.set(key, merged.slice(-MAX_POINTS));
   }
 
+  /** The station's newest point, if any. */
+  last(key: string): ScorePoint | undefined {
+    const points = this.byStation.get(key);
+    return points?.[points.length - 1];
+  }
+
   /** The station's points since `from`, oldest first. */
   since(key: string, from: number): ScorePoint[] {
     const points = this.byStation.get(key) ?? [];
@@ -44,9 +50,9 @@ export class ScoreHistory {
     return points.slice(i);
   }
 
-  /** Forgets stations that are gone (a new replay clears the replay line). */
-  retain(keys: ReadonlySet<string>): void {
-    for (const key of this.byStation.keys()) if (!keys.has(key)) this.byStation.delete(key);
+  /** Forgets a line's stations: a new replay clears the replay line, and its data clock may start earlier. */
+  dropLine(line: string): void {
+    for (const key of this.byStation.keys()) if (key.startsWith(`${line}/`)) this.byStation.delete(key);
   }
 }
 

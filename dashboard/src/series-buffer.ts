@@ -6,8 +6,6 @@
 export class SeriesBuffer {
   readonly xs: number[] = [];
   readonly columns: Array<Array<number | null>>;
-  /** Points refused as not newer than the last: duplicates between history and the live feed. */
-  refused = 0;
 
   constructor(
     readonly names: readonly string[],
@@ -32,10 +30,8 @@ export class SeriesBuffer {
   /** Appends one point; `value(name)` gives each series' value (null or a non-finite number: no value). */
   append(ts: number, value: (name: string) => number | null | undefined): boolean {
     const last = this.last;
-    if (last !== null && ts <= last) {
-      this.refused++;
-      return false;
-    }
+    // Not newer than the last: the history and the live feed overlap, or the tool sent it twice.
+    if (last !== null && ts <= last) return false;
     if (last !== null && ts - last > this.gapMs) this.push(last + 1, () => null);
     this.push(ts, value);
     // Trim in chunks, not one shift per point: splice is O(n).

@@ -3,6 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import type { ReadingSample, StationMeta } from '@linewatch/protocol';
 import { anomalyNear, marksPlugin, type ChartMarks } from './chart-marks.js';
 import { SERIES_DASH, readChartTheme, type ChartTheme } from './chart-theme.js';
+import { decimate } from './decimate.js';
 import { el } from './dom.js';
 import { groupSensors, type SensorGroup } from './sensor-groups.js';
 import { SeriesBuffer } from './series-buffer.js';
@@ -10,6 +11,10 @@ import { t } from './i18n.js';
 
 /** Points a chart keeps: a day of bucketed history, or 10 minutes at 10 Hz live. */
 const MAX_POINTS = 8_000;
+/** A chart is drawn at most this often: live data comes in 4 batches a second. */
+const MIN_REDRAW_MS = 250;
+/** Drawing time a frame may spend on charts before the rest wait for the next frame. */
+const FRAME_BUDGET_MS = 8;
 /** The equipment-state band under the score chart, in CSS px. */
 const STATE_BAND_PX = 14;
 
@@ -26,7 +31,9 @@ interface SensorChart {
  * shows the same instant on all of them. A click near an anomaly tick picks that anomaly (`onPick`).
  */
 export class StationCharts {
-  private readonly scoreBuffer = new SeriesBuffer(['score', 'threshold'], MAX_POINTS, 5_000);
+  /** The silence drawn as a gap, from the last history read; kept when the charts are rebuilt. */
+  private gapMs = 5_000;
+  private readonly scoreBuffer = new SeriesBuffer(['score', 'threshold'], MAX_POINTS, this.gapMs);
   private scorePlot: uPlot | null = null;
   private sensorCharts: SensorChart[] = [];
   private meta: StationMeta | null = null;
@@ -34,6 +41,11 @@ export class StationCharts {
   private marks: ChartMarks = { anomalies: [], alerts: [], states: [], chosen: null };
   private theme: ChartTheme | null = null;
   private dirty = false;
+  /** Charts whose new data is not drawn yet, and the frame that will draw (some of) them. */
+  private readonly waiting = new Map<uPlot, SeriesBuffer>();
+  private frame = 0;
+  private readonly drawnAt = new Map<uPlot, number>();
+  private later: ReturnType<typeof setTimeout> | null = null;
   private readonly resize = new ResizeObserver(() => this.fit());
 
   constructor(
@@ -54,7 +66,7 @@ export class StationCharts {
     scoreCell.body.addEventListener('click', (event) => this.pick(event));
     for (const group of groupSensors(meta.sensors)) {
       const cell = this.cell(group.id, group.unit ? t('charts.unit', { unit: group.unit }) : t('charts.noUnit'));
-      const buffer = new SeriesBuffer(group.sensors.map((s) => s.name), MAX_POINTS, 5_000);
+      const buffer = new SeriesBuffer(group.sensors.map((s) => s.name), MAX_POINTS, this.gapMs);
       const plot = new uPlot(this.sensorOptions(group, cell), buffer.data(), cell.body);
       this.sensorCharts.push({ group, buffer, plot });
     }
@@ -79,6 +91,10 @@ export class StationCharts {
   }
 
   destroy(): void {
+    this.waiting.clear();
+    this.drawnAt.clear();
+    if (this.later) clearTimeout(this.later);
+    this.later = null;
     this.scorePlot?.destroy();
     this.scorePlot = null;
     for (const c of this.sensorCharts) c.plot.destroy();
@@ -89,6 +105,7 @@ export class StationCharts {
 
   /** Drops all points, e.g. before a history load; `gapMs` is the silence drawn as a gap from now on. */
   clear(gapMs: number): void {
+    this.gapMs = gapMs;
     this.scoreBuffer.clear();
     this.scoreBuffer.setGap(gapMs);
     for (const c of this.sensorCharts) {
@@ -105,11 +122,6 @@ export class StationCharts {
 
   appendScore(ts: number, score: number | null, threshold: number | null): void {
     this.dirty = this.scoreBuffer.append(ts, (name) => (name === 'score' ? score : threshold)) || this.dirty;
-  }
-
-  /** Newest time the score chart has, so live appends skip what history already drew. */
-  get lastScoreTs(): number | null {
-    return this.scoreBuffer.last;
   }
 
   get lastReadingTs(): number | null {
@@ -133,17 +145,62 @@ export class StationCharts {
     this.dirty = true;
   }
 
-  /** Draws what changed since the last call; cheap when nothing did. */
+  /**
+   * Draws what changed since the last call; cheap when nothing did. The charts are drawn in the next animation
+   * frames, as many per frame as fit in FRAME_BUDGET_MS (at least one): drawing all of them in one go is one long
+   * task that drops frames, in software rendering about 10 ms a chart.
+   */
   redraw(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    this.scorePlot?.setData(this.scoreBuffer.data());
-    for (const c of this.sensorCharts) c.plot.setData(c.buffer.data());
+    if (this.scorePlot) this.waiting.set(this.scorePlot, this.scoreBuffer);
+    for (const c of this.sensorCharts) this.waiting.set(c.plot, c.buffer);
+    this.scheduleDraw();
     // What is drawn, for people inspecting the page and for the browser tests.
     const counts = this.counts();
     this.root.dataset.scorePoints = String(counts.score);
     this.root.dataset.readingPoints = String(counts.readings);
     this.root.dataset.lastReading = String(this.lastReadingTs ?? '');
+  }
+
+  /**
+   * A chart is drawn again once its range moved by about a pixel (5 minutes on 560 px: every half second), and at
+   * most 4 times a second: drawing more often changes nothing visible, and every drawn canvas is copied to the
+   * compositor, in software rendering the page's largest cost.
+   */
+  private interval(plot: uPlot): number {
+    return Math.max(MIN_REDRAW_MS, (this.range[1] - this.range[0]) / Math.max(100, plot.width));
+  }
+
+  /** Draws the waiting charts that are due, in animation frames, within FRAME_BUDGET_MS a frame. */
+  private scheduleDraw(): void {
+    if (this.frame || this.waiting.size === 0) return;
+    const now = performance.now();
+    let nextDue = Infinity;
+    for (const plot of this.waiting.keys()) nextDue = Math.min(nextDue, (this.drawnAt.get(plot) ?? -Infinity) + this.interval(plot));
+    if (nextDue > now) {
+      if (!this.later) {
+        this.later = setTimeout(() => {
+          this.later = null;
+          this.scheduleDraw();
+        }, nextDue - now);
+      }
+      return;
+    }
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      const start = performance.now();
+      // Two points per pixel column at most: the same picture, a fraction of the drawing (see decimate.ts).
+      const [from, to] = this.range;
+      for (const [plot, buffer] of this.waiting) {
+        if ((this.drawnAt.get(plot) ?? -Infinity) + this.interval(plot) > start) continue;
+        this.waiting.delete(plot);
+        this.drawnAt.set(plot, start);
+        plot.setData(decimate(buffer.data(), from, to, Math.max(100, plot.width)));
+        if (performance.now() - start > FRAME_BUDGET_MS) break;
+      }
+      this.scheduleDraw();
+    });
   }
 
   /** Points drawn on the score chart and on the sensor charts: what the tests check. */

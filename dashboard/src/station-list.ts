@@ -14,9 +14,10 @@ function patch(list: StationView[], station: string, change: (v: StationView) =>
 }
 
 export const stationList = {
-  /** Status of an unknown station is dropped: it shows once its meta arrives (the next status carries it). */
-  status: (list: StationView[], status: StationStatus) => patch(list, status.station, (v) => ({ ...v, status, lastSeen: status.ts })),
-  /** Many statuses in one pass over the list (a batch from the live feed). */
+  /**
+   * Statuses in one pass over the list (a batch from the live feed). Status of an unknown station is dropped: it
+   * shows once its meta arrives (the next status carries it).
+   */
   statuses(list: StationView[], batch: readonly StationStatus[]): StationView[] {
     const byStation = new Map(batch.map((status) => [status.station, status]));
     return list.map((v) => {

@@ -1,11 +1,11 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StationView, WaferVerdict, WaferVerdictSummary } from '@linewatch/protocol';
 import { alertLevel, contributorTexts, levelText, ruleTexts } from './alert-list.js';
-import { setLanguage } from './i18n.js';
 import { initialState, reduce } from './line-store.js';
 import { parseWafers } from './rebaseline.js';
 import { fragmentWithStation, stationFromFragment } from './station-link.js';
 import { MAX_WAFERS_PER_STATION, VERDICT_LABEL, indicatorText, latestWafer, qualityIssueText, ruleText, stationWafers, topIndicator, waferList } from './wafer-list.js';
+import { inKorean } from './testing/in-korean.js';
 
 const verdict = (station: string, wafer: string, end: number, over: Partial<WaferVerdict> = {}): WaferVerdict => ({
   id: `fab1/${station}/${wafer}/main_etch/${end}`, line: 'fab1', station, wafer, step: 'main_etch', start: end - 60, end, samples: 60,
@@ -114,17 +114,6 @@ describe('alert rows: level, wafer and rules', () => {
   });
 });
 
-/** Runs `read` with the page in Korean. `setLanguage` marks `<html lang>`, so a stand-in document is enough here. */
-function inKorean<T>(read: () => T): T {
-  vi.stubGlobal('document', { documentElement: {} });
-  setLanguage('ko');
-  try {
-    return read();
-  } finally {
-    setLanguage('en');
-    vi.unstubAllGlobals();
-  }
-}
 
 describe('wafer, quality and re-baseline texts in Korean', () => {
   it('says verdicts, data-quality issues and the wafer-count error in Korean, keeping sensor names and the detector’s detail', () => {

@@ -1,5 +1,7 @@
 import type { ProcessContext } from '@linewatch/protocol';
 import { StateMessageSchema, StationMetaSchema, TelemetrySchema, topics } from '@linewatch/protocol';
+import pino from 'pino';
+import type { ReadingPoint, ScorePoint } from '@linewatch/store';
 import { fitAndWrite } from '../../services/detector/src/backtest/training.js';
 
 /**
@@ -73,4 +75,36 @@ export function telemetryPool(sensors: number): string[] {
 /** Topics whose retained messages a run leaves behind (ours and the detector's), cleared when it ends. */
 export function retainedTopics(line: string, stations: number): string[] {
   return stationIds(stations).flatMap((station) => (['meta', 'state', 'status'] as const).map((kind) => topics[kind](line, station)));
+}
+
+/**
+ * What the line stored before the page opened: `spanMs` of every station's readings and scores (score well under
+ * its limit), written into the store the detector then goes on writing. The page opens on a line that has been
+ * running, with its live charts and sparklines already full, so the run measures the steady state, not the minutes
+ * in which the windows fill up.
+ */
+export async function prefillHistory(sqlitePath: string, line: string, shape: LoadShape, now: number, spanMs: number): Promise<number> {
+  const { SqliteStore } = await import('@linewatch/store');
+  const store = new SqliteStore({ path: sqlitePath }, pino({ level: 'silent' }));
+  await store.init();
+  const names = sensorNames(shape.sensors);
+  const rows = syntheticRows(POOL_ROWS, shape.sensors, 11);
+  const step = 1_000 / shape.hz;
+  let written = 0;
+  try {
+    for (const [i, station] of stationIds(shape.stations).entries()) {
+      const readings: ReadingPoint[] = [];
+      const scores: ScorePoint[] = [];
+      for (let k = 0, ts = now - spanMs; ts < now; k++, ts += step) {
+        const row = rows[(k + i * 97) % rows.length] as number[];
+        readings.push({ line, station, ts: Math.round(ts), seq: k, values: Object.fromEntries(names.map((n, j) => [n, row[j] as number])) });
+        scores.push({ line, station, ts: Math.round(ts), seq: k, score: 0.3 + 0.2 * Math.abs(Math.sin(k / 50)), threshold: 1, t2: null, spe: null, anomalous: false, health: 'OK', modelVersion: 'prefill' });
+      }
+      await store.write({ readings, scores, anomalies: [] });
+      written += readings.length;
+    }
+  } finally {
+    await store.close();
+  }
+  return written;
 }

@@ -51,3 +51,41 @@ export class PageProfiler {
       .map(([name, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms ${((us / total) * 100).toFixed(1).padStart(5)} %  ${name}`);
   }
 }
+
+interface TraceEvent {
+  name: string;
+  ph: string;
+  dur?: number;
+  tid: number;
+  pid: number;
+  args?: { name?: string };
+}
+
+/**
+ * Where the page's renderer main thread spends a few seconds, by trace event (`LW_BENCH_TRACE=1`): script, style,
+ * layout, paint, raster and compositing each show, which a JS profile cannot (it calls them all "(program)").
+ */
+export async function traceMainThread(context: BrowserContext, page: Page, seconds: number, top = 15): Promise<string[]> {
+  const cdp = await context.newCDPSession(page);
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
+  const done = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,blink,cc,gpu,viz', transferMode: 'ReportEvents' });
+  await new Promise((r) => setTimeout(r, seconds * 1_000));
+  await cdp.send('Tracing.end');
+  await done;
+  await cdp.detach();
+  const threads = new Map<string, string>();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') threads.set(`${e.pid}:${e.tid}`, e.args?.name ?? '');
+  const byName = new Map<string, number>();
+  for (const e of events) {
+    if (e.ph !== 'X' || !e.dur) continue;
+    const thread = threads.get(`${e.pid}:${e.tid}`) ?? '?';
+    const key = `${thread} · ${e.name}`;
+    byName.set(key, (byName.get(key) ?? 0) + e.dur);
+  }
+  return [...byName.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, us]) => `${(us / 1000 / seconds).toFixed(0).padStart(6)} ms/s  ${name}`);
+}

@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { EmbeddedBroker } from '../../scripts/embedded-broker.js';
 import { REPO_ROOT, freePort, sleep, startDetector, stopChild, type DetectorProc } from './children.js';
-import { retainedTopics, stationMessages, writeSyntheticModel, type LoadShape } from './dashboard-load.js';
+import { prefillHistory, retainedTopics, stationMessages, writeSyntheticModel, type LoadShape } from './dashboard-load.js';
 
 /**
  * The real stack under `bench:dashboard`: a broker (the local Mosquitto when it is up, else `npm start`'s embedded
@@ -36,6 +36,8 @@ export interface StackOptions {
 }
 
 const MOSQUITTO = 'mqtt://127.0.0.1:1883';
+/** As much history as the page's live windows hold (LIVE_SPAN_MS, SPARK_SPAN_MS): they open full. */
+const PREFILL_MS = 5 * 60_000;
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -95,6 +97,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     for (const m of stationMessages(opts.line, opts.shape, Date.now())) await ctl.publishAsync(m.topic, m.payload, { qos: 1, retain: true });
 
     const store = { INFLUX_URL: '', SQLITE_PATH: path.join(opts.dir, 'linewatch.db') };
+    // The 5 minutes the page's live charts and sparklines show, as a line that has been running would have them.
+    const prefilled = await prefillHistory(store.SQLITE_PATH, opts.line, opts.shape, Date.now(), PREFILL_MS);
+    console.error(`prefilled ${prefilled} readings (${PREFILL_MS / 60_000} min of every station)`);
     const detector = await startDetector({
       ...store, MQTT_URL: mqttUrl, MQTT_CLIENT_ID: detectorId, LINE: opts.line, MODELS_DIR: models, MODEL_RELOAD_MS: '0',
       WAFER_BASELINES_DIR: path.join(opts.dir, 'wafer-baselines'), LOG_LEVEL: 'warn',

@@ -9,7 +9,7 @@ import { REPO_ROOT, detectorHistogram, detectorMetrics, forkWorker, killAll, sam
 import { cpuBetween, cpuSnapshot } from './dashboard-cpu.js';
 import { stationIds } from './dashboard-load.js';
 import { PageProbe, fitViewport, heavyPath, waitForHeavyPath, type RendererMetrics } from './dashboard-page.js';
-import { PageProfiler } from './dashboard-profile.js';
+import { PageProfiler, traceMainThread } from './dashboard-profile.js';
 import type { DashboardPublishJob, DashboardPublishResult } from './dashboard-publisher.js';
 import { buildReport, printReport, type Sample } from './dashboard-report.js';
 import { metricByLabels, startStack, type Stack } from './dashboard-stack.js';
@@ -102,6 +102,18 @@ async function main(): Promise<void> {
   await waitForHeavyPath(page, shape.stations, PAGE_READY_MS);
   await fitViewport(page, MAX_VIEWPORT_HEIGHT);
   const ready = await heavyPath(page);
+  // Diagnosis: LW_BENCH_HIDE=tiles, station, score or sensors hides that part, to see what each costs (the heavy-path check above ran first).
+  const hide = process.env.LW_BENCH_HIDE;
+  const hiding: Record<string, string> = {
+    tiles: '#tiles',
+    station: '#station-charts',
+    score: '.chart-cell[data-chart="score"]',
+    sensors: '.chart-cell:not([data-chart="score"])',
+  };
+  if (hide && hiding[hide]) {
+    await page.addStyleTag({ content: `${hiding[hide]} { display: none !important; }` });
+    console.error(`hiding ${hide} for this run: its numbers are not the page's`);
+  }
   console.error(`page ready: ${JSON.stringify(ready)}; warming up ${opts.warmup} s`);
   await sleep(opts.warmup * 1000);
 
@@ -110,6 +122,7 @@ async function main(): Promise<void> {
   const before = await serverSample(s);
   const heapStart = await probe.metricsAfterGc();
   const start = await probe.metrics();
+  if (process.env.LW_BENCH_TRACE) console.error(`trace, 5 s before the window (inclusive times, nested events overlap):\n${(await traceMainThread(context, page, 5, 25)).join('\n')}`);
   await probe.startWindow(opts.seconds);
   const profiler = process.env.LW_BENCH_PROFILE ? await PageProfiler.start(context, page) : null;
   const t0 = Date.now();

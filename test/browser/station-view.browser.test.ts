@@ -127,6 +127,7 @@ describe.skipIf(!ok)('station view, themes, languages and kiosk in real Chromium
   it('after losing the API, reconnects by itself and draws what it missed from the history, without a reload', async () => {
     await page.evaluate(() => Object.assign(globalThis, { lwNoReload: true }));
     const port = Number(new URL(base).port);
+    const before = await data('reading-points');
     await api.stop();
     await expect.poll(() => page.getByTestId('connection-banner').isVisible(), { timeout: 5_000 }).toBe(true);
     // While the page is away the detector goes on storing: 100 readings it never saw live.
@@ -137,8 +138,10 @@ describe.skipIf(!ok)('station view, themes, languages and kiosk in real Chromium
     api = createApi(config, { store, logger });
     await api.start();
     await expect.poll(() => page.getByTestId('connection-banner').isVisible(), { timeout: 10_000 }).toBe(false);
-    await expect.poll(() => charts(page).getAttribute('data-last-reading'), { timeout: 10_000 }).toBe(String(start + 99 * 300));
-    expect(await data('reading-points')).toBeGreaterThanOrEqual(100);
+    // The 100 missed readings are drawn beside what the page had (give or take the gap markers and the window's
+    // left edge moving on), and the live readings it had are still there after them.
+    await expect.poll(() => data('reading-points'), { timeout: 10_000 }).toBeGreaterThanOrEqual(before + 90);
+    expect(Number(await charts(page).getAttribute('data-last-reading'))).toBeGreaterThanOrEqual(start + 99 * 300);
     expect(await page.evaluate(() => (globalThis as { lwNoReload?: boolean }).lwNoReload)).toBe(true);
   });
 
@@ -175,9 +178,7 @@ describe.skipIf(!ok)('station view, themes, languages and kiosk in real Chromium
     beating = true;
     heartbeat = beat(new Set(['cmp-01']));
     const cmp = page.locator('[data-testid="station-tile"][data-station="cmp-01"]');
-    const started = Date.now();
     await expect.poll(() => cmp.evaluate((el) => el.classList.contains('stale')), { timeout: STALE_MS + 4_000 }).toBe(true);
-    expect(Date.now() - started).toBeLessThan(STALE_MS + 4_000);
     expect(await cmp.textContent()).toMatch(/STALE · \d+ s old/);
     expect(await page.locator('[data-testid="station-tile"].stale').count()).toBe(1);
     expect(await page.getByTestId('line-status').textContent()).toBe('ATTENTION');
@@ -220,17 +221,51 @@ describe.skipIf(!ok)('station view, themes, languages and kiosk in real Chromium
     expect(await page.getByTestId('kiosk-note').textContent()).toContain('kiosk');
   });
 
-  it('saves the line and station views at 1920×1080 and 1024×768 in both themes', async () => {
+  it('fits 1024×768 to 4K, text growing with the screen, and saves the line and station views in both themes', async () => {
     const station = `#station=${encodeURIComponent(`${line}/etch-01`)}&range=1h`;
+    /** Nothing wider than the screen, and the status word and every tile inside it, readable at that size. */
+    const layout = () =>
+      page.evaluate(`(() => {
+        const root = document.documentElement;
+        const status = document.querySelector('[data-testid="line-status"]').getBoundingClientRect();
+        const tiles = [...document.querySelectorAll('[data-testid="station-tile"]')].map((t) => t.getBoundingClientRect());
+        return {
+          overflow: root.scrollWidth - innerWidth,
+          statusInside: status.left >= 0 && status.right <= innerWidth && status.top >= 0,
+          tilesInside: tiles.every((t) => t.left >= 0 && t.right <= innerWidth),
+          rootPx: parseFloat(getComputedStyle(root).fontSize),
+          statusPx: parseFloat(getComputedStyle(document.querySelector('[data-testid="line-status"]')).fontSize),
+        };
+      })()`) as Promise<{ overflow: number; statusInside: boolean; tilesInside: boolean; rootPx: number; statusPx: number }>;
+    const sizes: Record<string, number> = {};
+    for (const [width, height] of [[1024, 768], [1920, 1080], [3840, 2160]] as const) {
+      await page.setViewportSize({ width, height });
+      await page.goto(base);
+      await expect.poll(() => page.getByTestId('station-tile').count(), { timeout: 10_000 }).toBe(STATIONS.length);
+      const fit = await layout();
+      expect(fit, `${width}×${height}`).toMatchObject({ overflow: 0, statusInside: true, tilesInside: true });
+      // From 5 m a status word needs about 2 cm on a 55" 1080p screen: 25 px or more.
+      if (width >= 1920) expect(fit.statusPx).toBeGreaterThanOrEqual(25);
+      sizes[width] = fit.rootPx;
+    }
+    expect(sizes[3840]).toBeGreaterThan(sizes[1920] ?? Infinity);
+    expect(sizes[1920]).toBeGreaterThan(sizes[1024] ?? Infinity);
+    await page.screenshot({ path: path.join(SCREENS, 'line-3840x2160-dark.png') });
     for (const theme of ['dark', 'light'] as const) {
       for (const [width, height] of [[1920, 1080], [1024, 768]] as const) {
         await page.setViewportSize({ width, height });
         await page.goto(`${base}?theme=${theme}`);
         await expect.poll(() => page.getByTestId('station-tile').count(), { timeout: 10_000 }).toBe(STATIONS.length);
+        expect(await page.evaluate('document.documentElement.dataset.theme')).toBe(theme);
         await page.screenshot({ path: path.join(SCREENS, `line-${width}x${height}-${theme}.png`) });
         await page.goto(`${base}?theme=${theme}${station}`);
         await expect.poll(() => page.getByTestId('range-status').getAttribute('data-load'), { timeout: 10_000 }).toBe('loaded');
         await page.getByTestId('station-view').scrollIntoViewIfNeeded();
+        // Every chart drawn at a usable size, inside the screen.
+        const charts = await page.locator('.chart-body canvas').evaluateAll((els) => els.map((c) => (c as unknown as { clientWidth: number }).clientWidth));
+        expect(charts.length).toBeGreaterThanOrEqual(3);
+        expect(Math.min(...charts)).toBeGreaterThan(200);
+        expect(Math.max(...charts)).toBeLessThanOrEqual(width);
         await page.screenshot({ path: path.join(SCREENS, `station-${width}x${height}-${theme}.png`), fullPage: true });
       }
     }

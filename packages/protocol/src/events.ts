@@ -397,7 +397,8 @@ export interface ServerToClientEvents {
   quality: (event: DataQualityEvent) => void;
   /**
    * Readings of the station this client watches (see `watch`), batched: at most about 4 batches a second per
-   * station however fast the tool sends, and every reading in one of them (none dropped).
+   * station however fast the tool sends, with every reading received in between, up to 2,000 a batch (more are
+   * dropped and counted in the API's `linewatch_api_readings_dropped_total`).
    */
   readings: (batch: ReadingsBatch) => void;
   /** The live line's throughput and the like, every few seconds (also in the snapshot). */

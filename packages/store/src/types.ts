@@ -1,4 +1,4 @@
-import type { Anomaly, EquipmentState, Health, ProcessContext, WaferVerdict } from '@linewatch/protocol';
+import type { Anomaly, EquipmentState, Health, ProcessContext, ReadingSample, ScoreSample, StateSample, WaferVerdict } from '@linewatch/protocol';
 
 /** One stored snapshot. Key: (line, station, ts); a redelivered snapshot overwrites itself. */
 export interface ReadingPoint {
@@ -49,12 +49,8 @@ export interface StatePoint {
   replay?: boolean | undefined;
 }
 
-/** A stored state change, as a query returns it. */
-export interface StateRow {
-  ts: number;
-  state: EquipmentState;
-  reason?: string | undefined;
-}
+/** A stored state change, as a query returns it (the protocol's StateSample). */
+export type StateRow = StateSample;
 
 /** Points of a batch the store refused for good, by kind, and why. */
 export interface WriteResult {
@@ -137,24 +133,11 @@ export interface CountQuery {
   to: number;
 }
 
-/** A reading row as returned by a query; bucketed queries return means, with seq of the bucket's last point. */
-export interface ReadingRow {
-  ts: number;
-  seq: number;
-  values: Record<string, number>;
-  context?: ProcessContext | undefined;
-}
+/** A reading row as a query returns it (the protocol's ReadingSample); bucketed queries return means, with seq of the bucket's last point. */
+export type ReadingRow = ReadingSample;
 
-export interface ScoreRow {
-  ts: number;
-  score: number;
-  threshold: number;
-  t2: number | null;
-  spe: number | null;
-  anomalous: boolean;
-  health: Health;
-  modelVersion: string;
-}
+/** A score row as a query returns it (the protocol's ScoreSample); bucketed queries return the bucket's highest score. */
+export type ScoreRow = ScoreSample;
 
 /**
  * The system of record for readings, scores, anomalies, wafer verdicts and alert events. InfluxDB 1.x in production,

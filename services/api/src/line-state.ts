@@ -14,6 +14,7 @@ import {
   type StationView,
 } from '@linewatch/protocol';
 import type { Store } from '@linewatch/store';
+import { brokerOptions } from './broker-options.js';
 import type { ApiConfig } from './config.js';
 import { TypedBus, type LineEvents } from './line-events.js';
 import { LinePicture } from './line-picture.js';
@@ -73,15 +74,8 @@ export class LineState {
   /** Connects and waits briefly for the first connection; the client keeps reconnecting after that. */
   async start(): Promise<void> {
     const { config } = this.deps;
-    const client = mqtt.connect(config.MQTT_URL, {
-      clientId: config.MQTT_CLIENT_ID,
-      ...(config.MQTT_USERNAME ? { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD } : {}),
-      clean: true,
-      reconnectPeriod: 1_000,
-      connectTimeout: 5_000,
-      // We subscribe on every connect ourselves, so the retained picture is re-sent after an outage.
-      resubscribe: false,
-    });
+    // We subscribe on every connect ourselves, so the retained picture is re-sent after an outage.
+    const client = mqtt.connect(config.MQTT_URL, brokerOptions(config));
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => this.setConnected(false));

@@ -12,6 +12,7 @@ import {
   type ReadingSample,
   type ServerToClientEvents,
 } from '@linewatch/protocol';
+import { brokerOptions } from './broker-options.js';
 import type { ApiConfig } from './config.js';
 import type { ApiMetrics } from './metrics.js';
 import { ReadingsBatcher } from './readings-batcher.js';
@@ -72,15 +73,8 @@ export class ReadingsFeed {
   start(): void {
     const { config } = this.deps;
     const connect = this.deps.connect ?? mqtt.connect;
-    const client = connect(config.MQTT_URL, {
-      clientId: `${config.MQTT_CLIENT_ID}-readings`,
-      ...(config.MQTT_USERNAME ? { username: config.MQTT_USERNAME, password: config.MQTT_PASSWORD } : {}),
-      clean: true,
-      reconnectPeriod: 1_000,
-      connectTimeout: 5_000,
-      // A clean session forgets subscriptions; on every connect we subscribe to what is watched now.
-      resubscribe: false,
-    });
+    // A clean session forgets subscriptions; on every connect we subscribe to what is watched now.
+    const client = connect(config.MQTT_URL, brokerOptions(config, 'readings'));
     this.client = client;
     client.on('connect', () => {
       const filters = [...this.watched.values()].map((w) => topics.telemetry(w.line, w.station));
