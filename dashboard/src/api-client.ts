@@ -72,7 +72,7 @@ export const stationsApi = {
 export const historyApi = {
   station: (line: string, station: string, from: number, to: number, signal?: AbortSignal) =>
     call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}`, null, undefined, signal),
-  /** Only the scores, in 5 s buckets: a tile's sparkline after a reconnect. */
+  /** Only the scores, in 1 s buckets (the highest of each, as the sparkline keeps them): a tile's sparkline after a reconnect. */
   scores: (line: string, station: string, from: number, to: number) =>
-    call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}&bucket=5s&only=scores`).then((h) => h.scores),
+    call<StationHistory>('GET', `/api/stations/${encodeURIComponent(station)}/history?line=${encodeURIComponent(line)}&from=${Math.floor(from)}&to=${Math.ceil(to)}&bucket=1s&only=scores`).then((h) => h.scores),
 };

@@ -1,7 +1,12 @@
 /** How far back a tile's sparkline reaches. */
 export const SPARK_SPAN_MS = 5 * 60_000;
-/** Points kept per station: 4 statuses a second for 5 minutes, with room. */
-const MAX_POINTS = 1_500;
+/**
+ * A sparkline keeps one point a second per station: the highest score of that second (its 5 minutes are about
+ * 2.5 s a pixel, so nothing visible is lost, and an excursion is never averaged away).
+ */
+export const SPARK_BUCKET_MS = 1_000;
+/** Points kept per station: 5 minutes at one a second, with room. */
+const MAX_POINTS = 400;
 
 export interface ScorePoint {
   ts: number;
@@ -17,12 +22,19 @@ export interface ScorePoint {
 export class ScoreHistory {
   private readonly byStation = new Map<string, ScorePoint[]>();
 
-  /** Adds a point; one not newer than the station's last is ignored (the history and the feed overlap). */
+  /**
+   * Adds a point; one not newer than the station's last is ignored (the history and the feed overlap), and one in
+   * the same second as the last is folded into it (the higher score stays).
+   */
   add(key: string, point: ScorePoint): void {
     let points = this.byStation.get(key);
     if (!points) this.byStation.set(key, (points = []));
     const last = points[points.length - 1];
     if (last && point.ts <= last.ts) return;
+    if (last && Math.floor(point.ts / SPARK_BUCKET_MS) === Math.floor(last.ts / SPARK_BUCKET_MS)) {
+      points[points.length - 1] = { ts: point.ts, score: Math.max(last.score, point.score), threshold: point.threshold };
+      return;
+    }
     points.push(point);
     if (points.length > MAX_POINTS * 1.2) points.splice(0, points.length - MAX_POINTS);
   }
