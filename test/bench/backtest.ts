@@ -11,6 +11,7 @@ import { fitAndWrite } from '../../services/detector/src/backtest/training.js';
 import { loadOnnxModel } from '../../services/detector/src/model/onnx-model.js';
 import { REPO_ROOT } from './children.js';
 import { median, round } from './stats.js';
+import { sensorNames, syntheticRows } from './synthetic.js';
 
 /**
  * `npm run bench:backtest [-- --quick] [-- --runs N]`: snapshots per second the backtest scores offline, through
@@ -28,22 +29,10 @@ const START = Date.parse('2026-11-01T00:00:00Z');
 const RULES = { warnAfter: 2, alarmAfter: 3, clearAfter: 5, offlineAfterMs: 10_000 };
 const logger = pino({ level: 'warn' });
 
-/** Deterministic correlated rows: 20 sensors driven by 4 latent factors plus noise. */
-function syntheticRows(n: number, seed: number): number[][] {
-  let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const loadings = Array.from({ length: 20 }, (_, j) => Array.from({ length: 4 }, (_, k) => Math.sin(j * 1.7 + k * 2.3)));
-  return Array.from({ length: n }, () => {
-    const f = Array.from({ length: 4 }, gauss);
-    return loadings.map((l, j) => 100 + j * 10 + l.reduce((a, w, k) => a + w * (f[k] as number), 0) + 0.1 * gauss());
-  });
-}
-
-const SENSORS = Array.from({ length: 20 }, (_, j) => `s${String(j).padStart(2, '0')}`);
+const SENSORS = sensorNames(20);
 
 function syntheticEntries(n: number): RecordingEntry[] {
-  const rows = syntheticRows(n, 11);
+  const rows = syntheticRows(n, 20, 11);
   const stations = Array.from({ length: 8 }, (_, i) => `synth-0${i + 1}`);
   const entries: RecordingEntry[] = stations.map((station, i) => ({
     at: START, line: 'bench', station, kind: 'meta',
@@ -90,7 +79,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'linewatch-bench-backtest-'));
   try {
     const synthModels = join(dir, 'models');
-    const train = syntheticRows(20_000, 3);
+    const train = syntheticRows(20_000, 20, 3);
     const contexts: (ProcessContext | undefined)[] = train.map(() => undefined);
     await fitAndWrite(synthModels, [{ name: 'synth', features: SENSORS, rows: train, contexts, ts: [START], excluded: { faulty: 0, incomplete: 0 } }]);
     const workloads = [

@@ -3,12 +3,12 @@ import { StateMessageSchema, StationMetaSchema, TelemetrySchema, topics } from '
 import pino from 'pino';
 import type { ReadingPoint, ScorePoint } from '@linewatch/store';
 import { fitAndWrite } from '../../services/detector/src/backtest/training.js';
+import { sensorNames, syntheticRows } from './synthetic.js';
 
 /**
  * The synthetic line of `bench:dashboard`: `stations` stations of one type (`synth`) with `sensors` correlated
- * sensors each, and one PCA model for that type, so the real detector scores every snapshot. The generator is
- * bench:backtest's `synthetic-20` (4 latent factors plus noise), widened to any sensor count; that file runs its
- * benchmark on import, so it cannot be imported from here.
+ * sensors each, and one PCA model for that type, so the real detector scores every snapshot. The rows are
+ * bench:backtest's (synthetic.ts), widened to any sensor count.
  */
 export interface LoadShape {
   stations: number;
@@ -20,22 +20,9 @@ export interface LoadShape {
 export const STATION_TYPE = 'synth';
 /** Distinct snapshots each publisher cycles through; a station starts at its own offset, so neighbours differ. */
 const POOL_ROWS = 3_000;
-const FACTORS = 4;
 
-export const sensorNames = (sensors: number): string[] => Array.from({ length: sensors }, (_, j) => `s${String(j).padStart(2, '0')}`);
+export { sensorNames };
 export const stationIds = (stations: number): string[] => Array.from({ length: stations }, (_, i) => `synth-${String(i + 1).padStart(3, '0')}`);
-
-/** Deterministic correlated rows: every sensor is a fixed mix of the same latent factors, plus a little noise. */
-export function syntheticRows(n: number, sensors: number, seed: number): number[][] {
-  let s = seed >>> 0;
-  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const loadings = Array.from({ length: sensors }, (_, j) => Array.from({ length: FACTORS }, (_, k) => Math.sin(j * 1.7 + k * 2.3)));
-  return Array.from({ length: n }, () => {
-    const f = Array.from({ length: FACTORS }, gauss);
-    return loadings.map((l, j) => 100 + j * 10 + l.reduce((a, w, k) => a + w * (f[k] as number), 0) + 0.1 * gauss());
-  });
-}
 
 /** Trains the one model of the synthetic type into `modelsDir` (about a second for 20 sensors). */
 export async function writeSyntheticModel(modelsDir: string, sensors: number): Promise<void> {

@@ -34,7 +34,7 @@ export interface ReportInput {
     end: RendererMetrics;
     heapStart: RendererMetrics;
     heapEnd: RendererMetrics;
-    heapSamples: { s: number; usedMiB: number }[];
+    heapSamples: { s: number; usedMiB: number; afterGc?: boolean }[];
     ready: HeavyPath;
     shown: HeavyPath;
   };
@@ -117,7 +117,9 @@ export function buildReport(r: ReportInput) {
         endMiB: round(page.heapEnd.JSHeapUsedSize / MiB, 2),
         deltaMiB: round((page.heapEnd.JSHeapUsedSize - page.heapStart.JSHeapUsedSize) / MiB, 2),
         /** Without a collection first: the saw-tooth of live plus not yet collected garbage. */
-        everyFiveSecondsMiB: page.heapSamples.map((h) => ({ s: h.s, usedMiB: round(h.usedMiB, 2) })),
+        everyFiveSecondsMiB: page.heapSamples.filter((h) => !h.afterGc).map((h) => ({ s: h.s, usedMiB: round(h.usedMiB, 2) })),
+        /** After a collection, once a minute: what the page keeps. */
+        everyMinuteAfterGcMiB: page.heapSamples.filter((h) => h.afterGc).map((h) => ({ s: h.s, usedMiB: round(h.usedMiB, 2) })),
         domNodes: { start: page.heapStart.Nodes, end: page.heapEnd.Nodes },
         eventListeners: { start: page.heapStart.JSEventListeners, end: page.heapEnd.JSEventListeners },
       },
@@ -165,6 +167,7 @@ export function printReport(rep: DashboardReport): void {
     ['other processes on the machine, % of a core', `${f(rep.cpu.othersPctOfOneCore, ' %')} (Mosquitto and anything not started by this bench)`],
     ['JS heap after GC, start → end', `${p.heap.startMiB} → ${p.heap.endMiB} MiB (${p.heap.deltaMiB >= 0 ? '+' : ''}${p.heap.deltaMiB})`],
     ['JS heap every 5 s, no GC (MiB)', p.heap.everyFiveSecondsMiB.map((h) => h.usedMiB).join(', ')],
+    ['JS heap after GC, every minute (MiB)', p.heap.everyMinuteAfterGcMiB.map((h) => h.usedMiB).join(', ') || '–'],
     ['DOM nodes after GC, start → end', `${p.heap.domNodes.start} → ${p.heap.domNodes.end}`],
     ['socket.io messages/s to the page, median (p95, max)', `${f(p.socket.messagesPerS.median)} (${f(p.socket.messagesPerS.p95)}, ${f(p.socket.messagesPerS.max)})`],
     ['  by event, per s', Object.entries(p.socket.byEventPerS).map(([k, v]) => `${k} ${v}`).join(', ') || '–'],

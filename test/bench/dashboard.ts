@@ -128,12 +128,14 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const cpuStart = cpuSnapshot();
   console.error(`measuring ${opts.seconds} s`);
-  const heapSamples: { s: number; usedMiB: number }[] = [];
+  const heapSamples: { s: number; usedMiB: number; afterGc?: boolean }[] = [];
   // Bounded: one sample per HEAP_EVERY_S, then the rest of the window.
   for (let k = 1; k * HEAP_EVERY_S <= opts.seconds; k++) {
     await sleep(Math.max(0, t0 + k * HEAP_EVERY_S * 1000 - Date.now()));
-    const m: RendererMetrics = await probe.metrics();
-    heapSamples.push({ s: k * HEAP_EVERY_S, usedMiB: m.JSHeapUsedSize / 2 ** 20 });
+    // Once a minute after a collection, so growth over a long run can be told from garbage not yet collected.
+    const collected = (k * HEAP_EVERY_S) % 60 === 0;
+    const m: RendererMetrics = collected ? await probe.metricsAfterGc() : await probe.metrics();
+    heapSamples.push({ s: k * HEAP_EVERY_S, usedMiB: m.JSHeapUsedSize / 2 ** 20, ...(collected ? { afterGc: true } : {}) });
   }
   await sleep(Math.max(0, t0 + opts.seconds * 1000 - Date.now()));
   const end = await probe.metrics();
