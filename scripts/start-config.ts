@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
+import { readSecretFile } from '@linewatch/protocol/node';
 import { StoreEnvSchema, storeConfigFromEnv, type StoreConfig } from '@linewatch/store';
 import { z } from 'zod';
 
@@ -39,6 +40,6 @@ export type StartConfig = Readonly<z.infer<typeof StartEnvSchema>> & { store: St
 
 /** Parses env (empty strings are unset); throws one Error listing every problem. */
 export function loadStartConfig(env: NodeJS.ProcessEnv, root: string): StartConfig {
-  const config = parseEnv(StartEnvSchema, env, 'npm start');
+  const config = parseEnv(StartEnvSchema, env, 'npm start', readSecretFile);
   return Object.freeze({ ...config, store: storeConfigFromEnv(config, root), recordingsDir: path.resolve(root, config.RECORDINGS_DIR) });
 }

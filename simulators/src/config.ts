@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ID_PATTERN, LogLevelSchema, MqttUrlSchema } from '@linewatch/protocol';
+import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, envSecret } from '@linewatch/protocol';
+import { readSecretFile } from '@linewatch/protocol/node';
 import { z } from 'zod';
 
 /** Simulator CLI settings: each from a flag, else from env, else the default. */
@@ -62,7 +63,8 @@ export function loadSimConfig(argv: string[], env: NodeJS.ProcessEnv): SimConfig
     if (value !== undefined) raw[key] = value;
   }
   if (env.MQTT_USERNAME) raw.mqttUsername = env.MQTT_USERNAME;
-  if (env.MQTT_PASSWORD) raw.mqttPassword = env.MQTT_PASSWORD;
+  const mqttPassword = envSecret(env, 'MQTT_PASSWORD', readSecretFile);
+  if (mqttPassword) raw.mqttPassword = mqttPassword;
   const parsed = SimConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { z } from 'zod';
 import { ID_PATTERN, MqttUrlSchema, parseEnv, redactUrl } from '@linewatch/protocol';
+import { readSecretFile } from '@linewatch/protocol/node';
 import { StoreEnvSchema } from '@linewatch/store';
 
 /** The repo root, so the default dashboard dir works whatever the current directory is. */
@@ -83,7 +84,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
     if (!ID_PATTERN.test(`${c.LINE}-replay`) && c.REPLAY_LINE === undefined)
       ctx.addIssue({ code: 'custom', path: ['REPLAY_LINE'], message: `"${c.LINE}-replay" is too long for a line id; set REPLAY_LINE` });
   });
-  const parsed = parseEnv(schema, env, 'api');
+  const parsed = parseEnv(schema, env, 'api', readSecretFile);
   const config = { ...parsed, REPLAY_LINE: parsed.REPLAY_LINE ?? `${parsed.LINE}-replay`, API_TOKEN: parsed.API_TOKEN ?? '' };
   if (config.MQTT_CLIENT_ID === '') config.MQTT_CLIENT_ID = `linewatch-api-${Math.random().toString(16).slice(2, 10)}`;
   return Object.freeze(config);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
+import { readSecretFile } from '@linewatch/protocol/node';
 import { StoreEnvSchema, storeConfigFromEnv, type StoreConfig } from '@linewatch/store';
 import { z } from 'zod';
 
@@ -137,6 +138,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     }),
     env,
     'detector',
+    readSecretFile,
   );
   const [index, count] = e.DETECTOR_PARTITION.split('/').map(Number) as [number, number];
   return Object.freeze({

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ID_PATTERN, LogLevelSchema, MqttUrlSchema } from '@linewatch/protocol';
+import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, envSecret } from '@linewatch/protocol';
+import { readSecretFile } from '@linewatch/protocol/node';
 import { RECORDING_EXTENSION } from '@linewatch/recording';
 import { z } from 'zod';
 import { parseInstant } from '../replay/instant.js';
@@ -97,7 +98,8 @@ export function loadRecordConfig(argv: string[], env: NodeJS.ProcessEnv): Record
     raw.mqttUrl = mqttUrl;
     if (raw.clientId === undefined && env.MQTT_CLIENT_ID) raw.clientId = env.MQTT_CLIENT_ID;
     if (env.MQTT_USERNAME) raw.mqttUsername = env.MQTT_USERNAME;
-    if (env.MQTT_PASSWORD) raw.mqttPassword = env.MQTT_PASSWORD;
+    const mqttPassword = envSecret(env, 'MQTT_PASSWORD', readSecretFile);
+    if (mqttPassword) raw.mqttPassword = mqttPassword;
   }
   if (raw.logLevel === undefined && env.LOG_LEVEL) raw.logLevel = env.LOG_LEVEL;
   const parsed = RecordConfigSchema.safeParse(raw);

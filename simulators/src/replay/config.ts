@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ID_PATTERN, LogLevelSchema, MqttUrlSchema } from '@linewatch/protocol';
+import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, envSecret } from '@linewatch/protocol';
+import { readSecretFile } from '@linewatch/protocol/node';
 import { z } from 'zod';
 import { parseInstant } from './instant.js';
 
@@ -127,7 +128,8 @@ export function loadReplayConfig(argv: string[], env: NodeJS.ProcessEnv): Replay
   if (fromStore) {
     if (typeof raw.stations === 'string') raw.stations = raw.stations.split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (env.INFLUX_USERNAME) raw.influxUsername = env.INFLUX_USERNAME;
-    if (env.INFLUX_PASSWORD) raw.influxPassword = env.INFLUX_PASSWORD;
+    const influxPassword = envSecret(env, 'INFLUX_PASSWORD', readSecretFile);
+    if (influxPassword) raw.influxPassword = influxPassword;
   } else {
     raw.path = positionals[0];
     // For a recording --line names the line to replay into; --into says the same for both sources.
@@ -140,7 +142,8 @@ export function loadReplayConfig(argv: string[], env: NodeJS.ProcessEnv): Replay
   }
   raw.mqttUrl ??= env.MQTT_URL || undefined;
   if (env.MQTT_USERNAME) raw.mqttUsername = env.MQTT_USERNAME;
-  if (env.MQTT_PASSWORD) raw.mqttPassword = env.MQTT_PASSWORD;
+  const mqttPassword = envSecret(env, 'MQTT_PASSWORD', readSecretFile);
+  if (mqttPassword) raw.mqttPassword = mqttPassword;
   if (raw.logLevel === undefined && env.LOG_LEVEL) raw.logLevel = env.LOG_LEVEL;
   const parsed = ReplayConfigSchema.safeParse(raw);
   const problems = [

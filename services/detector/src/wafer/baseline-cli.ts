@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readEntries, type RecordingEntry } from '@linewatch/recording';
 import { IdSchema, parseEnv } from '@linewatch/protocol';
+import { readSecretFile } from '@linewatch/protocol/node';
 import { StoreRangeSource } from '@linewatch/simulators';
 import { createStore, StoreEnvSchema, storeConfigFromEnv, type Store } from '@linewatch/store';
 import pino from 'pino';
@@ -64,7 +65,7 @@ const take = (entry: RecordingEntry): void => {
 let store: Store | undefined;
 try {
   if (from !== undefined) {
-    store = createStore(storeConfigFromEnv(parseEnv(StoreEnvSchema, process.env, 'baseline'), REPO_ROOT), pino({ level: 'warn' }));
+    store = createStore(storeConfigFromEnv(parseEnv(StoreEnvSchema, process.env, 'baseline', readSecretFile), REPO_ROOT), pino({ level: 'warn' }));
     await store.init();
     const source = new StoreRangeSource({ store, line, stations: [station], from, to });
     for (const segment of await source.segments()) for await (const entry of segment.read()) take(entry);
