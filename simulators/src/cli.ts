@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     clientId: config.clientId,
     username: config.mqttUsername,
     password: config.mqttPassword,
+    tls: config.mqttTls,
   });
   logger.info({ line: line.line, stations: line.stations.length, scenario: scenario.name ?? config.scenario, faults: scenario.faults.length, seed: config.seed, rateHz: config.rateHz }, 'starting');
   let stopping = false;

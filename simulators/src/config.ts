@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, envSecret } from '@linewatch/protocol';
-import { readSecretFile } from '@linewatch/protocol/node';
+import { brokerTlsFromEnv, readSecretFile, type BrokerTls } from '@linewatch/protocol/node';
 import { z } from 'zod';
 
 /** Simulator CLI settings: each from a flag, else from env, else the default. */
@@ -32,7 +32,8 @@ export const SimConfigSchema = z.object({
   /** pino level (--log-level, LOG_LEVEL). */
   logLevel: LogLevelSchema.default('info'),
 });
-export type SimConfig = Readonly<z.infer<typeof SimConfigSchema>>;
+/** `mqttTls`: MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE, MQTT_TLS_INSECURE, for an mqtts:// broker. */
+export type SimConfig = Readonly<z.infer<typeof SimConfigSchema> & { mqttTls: BrokerTls }>;
 
 const FLAGS = {
   mqtt: ['mqttUrl', 'MQTT_URL'],
@@ -70,5 +71,5 @@ export function loadSimConfig(argv: string[], env: NodeJS.ProcessEnv): SimConfig
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
     throw new Error(`simulator: invalid configuration:\n${problems}`, { cause: parsed.error });
   }
-  return Object.freeze(parsed.data);
+  return Object.freeze({ ...parsed.data, mqttTls: brokerTlsFromEnv(env) });
 }

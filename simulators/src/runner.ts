@@ -2,6 +2,7 @@ import { redactUrl } from '@linewatch/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LineSimulator, SimMessage } from './simulator.js';
+import type { BrokerTls } from '@linewatch/protocol/node';
 
 export interface SimulatorRunnerDeps {
   simulator: LineSimulator;
@@ -15,6 +16,8 @@ export interface SimulatorRunnerDeps {
   /** Broker credentials; never logged. */
   username?: string | undefined;
   password?: string | undefined;
+  /** For an mqtts:// broker (CA, client certificate). */
+  tls?: BrokerTls | undefined;
   /** Unacknowledged QoS 1 publishes allowed at once: the backpressure bound. */
   maxInflight?: number;
 }
@@ -50,6 +53,7 @@ export class SimulatorRunner {
       reconnectPeriod: 1000,
       ...(this.deps.username ? { username: this.deps.username } : {}),
       ...(this.deps.password ? { password: this.deps.password } : {}),
+      ...this.deps.tls,
       connectTimeout: CONNECT_TIMEOUT_MS,
     });
     this.client = client;

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { z } from 'zod';
 import { ID_PATTERN, MqttUrlSchema, parseEnv, redactUrl } from '@linewatch/protocol';
-import { readSecretFile } from '@linewatch/protocol/node';
+import { brokerTlsFromEnv, readSecretFile, type BrokerTls } from '@linewatch/protocol/node';
 import { StoreEnvSchema } from '@linewatch/store';
 
 /** The repo root, so the default dashboard dir works whatever the current directory is. */
@@ -69,7 +69,14 @@ const ApiConfigSchema = z.object({
   ...StoreEnvSchema.shape,
 });
 
-export type ApiConfig = Readonly<Omit<z.infer<typeof ApiConfigSchema>, 'REPLAY_LINE' | 'API_TOKEN'> & { REPLAY_LINE: string; API_TOKEN: string }>;
+export type ApiConfig = Readonly<
+  Omit<z.infer<typeof ApiConfigSchema>, 'REPLAY_LINE' | 'API_TOKEN'> & {
+    REPLAY_LINE: string;
+    API_TOKEN: string;
+    /** MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE, MQTT_TLS_INSECURE: for an mqtts:// broker. */
+    MQTT_TLS: BrokerTls;
+  }
+>;
 
 /**
  * Parses the API config from env and reports every problem at once.
@@ -85,7 +92,7 @@ export function loadApiConfig(env: NodeJS.ProcessEnv): ApiConfig {
       ctx.addIssue({ code: 'custom', path: ['REPLAY_LINE'], message: `"${c.LINE}-replay" is too long for a line id; set REPLAY_LINE` });
   });
   const parsed = parseEnv(schema, env, 'api', readSecretFile);
-  const config = { ...parsed, REPLAY_LINE: parsed.REPLAY_LINE ?? `${parsed.LINE}-replay`, API_TOKEN: parsed.API_TOKEN ?? '' };
+  const config = { ...parsed, REPLAY_LINE: parsed.REPLAY_LINE ?? `${parsed.LINE}-replay`, API_TOKEN: parsed.API_TOKEN ?? '', MQTT_TLS: brokerTlsFromEnv(env) };
   if (config.MQTT_CLIENT_ID === '') config.MQTT_CLIENT_ID = `linewatch-api-${Math.random().toString(16).slice(2, 10)}`;
   return Object.freeze(config);
 }
@@ -99,5 +106,7 @@ export function redactConfig(config: ApiConfig): Record<string, unknown> {
     MQTT_PASSWORD: config.MQTT_PASSWORD ? '[redacted]' : '',
     INFLUX_PASSWORD: config.INFLUX_PASSWORD ? '[redacted]' : '',
     API_TOKEN: config.API_TOKEN ? '[redacted]' : '',
+    // Which TLS parts are set, never their bytes (the client key is a secret).
+    MQTT_TLS: Object.fromEntries(Object.entries(config.MQTT_TLS).map(([k, v]) => [k, typeof v === 'boolean' ? v : '[set]'])),
   };
 }

@@ -60,7 +60,7 @@ describe('ReadingsFeed', () => {
     sent = [];
     const io = { to: (room: string) => ({ emit: (_event: 'readings', batch: ReadingsBatch) => sent.push({ room, batch }) }) };
     feed = new ReadingsFeed({
-      config: { MQTT_URL: 'mqtt://127.0.0.1:1', MQTT_USERNAME: '', MQTT_PASSWORD: '', MQTT_CLIENT_ID: 'lw-test', LINE, REPLAY_LINE: REPLAY },
+      config: { MQTT_URL: 'mqtt://127.0.0.1:1', MQTT_USERNAME: '', MQTT_PASSWORD: '', MQTT_TLS: {}, MQTT_CLIENT_ID: 'lw-test', LINE, REPLAY_LINE: REPLAY },
       io: io as unknown as ReadingsFeedDeps['io'],
       metrics,
       logger: pino({ level: 'silent' }),

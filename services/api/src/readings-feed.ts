@@ -30,7 +30,7 @@ export const WatchSelectionSchema = z.object({ line: IdSchema, station: IdSchema
 export type ReadingsSocket = Pick<Socket<ClientToServerEvents, ServerToClientEvents>, 'id' | 'join' | 'leave'>;
 
 export interface ReadingsFeedDeps {
-  config: Pick<ApiConfig, 'MQTT_URL' | 'MQTT_USERNAME' | 'MQTT_PASSWORD' | 'MQTT_CLIENT_ID' | 'LINE' | 'REPLAY_LINE'>;
+  config: Pick<ApiConfig, 'MQTT_URL' | 'MQTT_USERNAME' | 'MQTT_PASSWORD' | 'MQTT_TLS' | 'MQTT_CLIENT_ID' | 'LINE' | 'REPLAY_LINE'>;
   io: Pick<Server<ClientToServerEvents, ServerToClientEvents>, 'to'>;
   metrics: ApiMetrics;
   logger: Logger;

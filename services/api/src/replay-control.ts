@@ -52,7 +52,7 @@ function mqttRunner(config: ApiConfig) {
       loop: request.loop,
       line,
       logger,
-      connect: () => MqttReplaySink.connect({ url: config.MQTT_URL, clientId, username: config.MQTT_USERNAME || undefined, password: config.MQTT_PASSWORD || undefined, logger }),
+      connect: () => MqttReplaySink.connect({ url: config.MQTT_URL, clientId, username: config.MQTT_USERNAME || undefined, password: config.MQTT_PASSWORD || undefined, tls: config.MQTT_TLS, logger }),
     });
 }
 

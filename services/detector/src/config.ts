@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogLevelSchema, MqttUrlSchema, parseEnv } from '@linewatch/protocol';
-import { readSecretFile } from '@linewatch/protocol/node';
+import { brokerTlsFromEnv, readSecretFile, type BrokerTls } from '@linewatch/protocol/node';
 import { StoreEnvSchema, storeConfigFromEnv, type StoreConfig } from '@linewatch/store';
 import { z } from 'zod';
 
@@ -98,6 +98,8 @@ export interface DetectorConfig {
     readonly password: string | undefined;
     readonly protocolVersion: 4 | 5;
     readonly sessionExpiryS: number;
+    /** MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE, MQTT_TLS_INSECURE: for an mqtts:// broker. */
+    readonly tls: BrokerTls;
   };
   readonly line: string;
   readonly modelsDir: string;
@@ -149,6 +151,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
       password: e.MQTT_PASSWORD,
       protocolVersion: e.MQTT_PROTOCOL_VERSION as 4 | 5,
       sessionExpiryS: e.MQTT_SESSION_EXPIRY_S,
+      tls: brokerTlsFromEnv(env),
     }),
     line: e.LINE,
     modelsDir: path.resolve(REPO_ROOT, e.MODELS_DIR),

@@ -63,6 +63,7 @@ export class MqttIngest {
       resubscribe: false,
       ...(m.username !== undefined ? { username: m.username } : {}),
       ...(m.password !== undefined ? { password: m.password } : {}),
+      ...m.tls,
       // In MQTT 5 a session without an expiry ends at disconnect, which would make clean:false meaningless.
       ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: m.sessionExpiryS } } : {}),
     };

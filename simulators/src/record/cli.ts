@@ -68,7 +68,7 @@ async function simulate(config: SimulateConfig, logger: Logger): Promise<number>
 async function recordBroker(config: MqttRecordConfig, logger: Logger): Promise<number> {
   const out = config.out ?? defaultRecordingPath('mqtt', config.line, Date.now());
   const recorder = new MqttRecorder({
-    url: config.mqttUrl, username: config.mqttUsername, password: config.mqttPassword, clientId: config.clientId, line: config.line,
+    url: config.mqttUrl, username: config.mqttUsername, password: config.mqttPassword, tls: config.mqttTls, clientId: config.clientId, line: config.line,
     protocolVersion: config.protocolVersion, sessionExpiryS: config.sessionExpiryS, out, maxPayloadBytes: config.maxPayloadBytes,
     maxTelemetry: config.count, logger,
   });

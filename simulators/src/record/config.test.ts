@@ -4,7 +4,7 @@ import { defaultRecordingPath, loadRecordConfig } from './config.js';
 describe('loadRecordConfig', () => {
   it('simulator: flags with defaults, --start as ISO or epoch ms', () => {
     expect(loadRecordConfig(['--simulate', '--duration', '60', '--rate', '10', '--start', '2026-11-20T08:00:00Z'], {})).toEqual({
-      source: 'simulator', scenario: 'default', seed: 1, rateHz: 10, durationS: 60, line: 'fab1', startTs: Date.parse('2026-11-20T08:00:00Z'), logLevel: 'warn',
+      source: 'simulator', scenario: 'default', seed: 1, rateHz: 10, durationS: 60, line: 'fab1', startTs: Date.parse('2026-11-20T08:00:00Z'), logLevel: 'warn', mqttTls: {},
     });
     expect(loadRecordConfig(['--simulate', '--duration', '1', '--start', '1764400000000'], {})).toMatchObject({ startTs: 1_764_400_000_000 });
   });

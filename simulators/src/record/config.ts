@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, envSecret } from '@linewatch/protocol';
-import { readSecretFile } from '@linewatch/protocol/node';
+import { brokerTlsFromEnv, readSecretFile, type BrokerTls } from '@linewatch/protocol/node';
 import { RECORDING_EXTENSION } from '@linewatch/recording';
 import { z } from 'zod';
 import { parseInstant } from '../replay/instant.js';
@@ -60,7 +60,8 @@ export const MqttRecordConfigSchema = z.object({
 });
 
 export const RecordConfigSchema = z.discriminatedUnion('source', [SimulateConfigSchema, MqttRecordConfigSchema]);
-export type RecordConfig = Readonly<z.infer<typeof RecordConfigSchema>>;
+/** `mqttTls`: MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE, MQTT_TLS_INSECURE, for an mqtts:// broker. */
+export type RecordConfig = Readonly<z.infer<typeof RecordConfigSchema> & { mqttTls: BrokerTls }>;
 export type SimulateConfig = Extract<RecordConfig, { source: 'simulator' }>;
 export type MqttRecordConfig = Extract<RecordConfig, { source: 'mqtt' }>;
 
@@ -107,7 +108,7 @@ export function loadRecordConfig(argv: string[], env: NodeJS.ProcessEnv): Record
     const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(flags)'}: ${i.message}`).join('\n');
     throw new Error(`record: invalid configuration:\n${problems}\n${RECORD_USAGE}`, { cause: parsed.error });
   }
-  return Object.freeze(parsed.data);
+  return Object.freeze({ ...parsed.data, mqttTls: brokerTlsFromEnv(env) });
 }
 
 /** recordings/{kind}-{line}-{yyyymmdd-hhmmss}.jsonl.gz, in UTC. */

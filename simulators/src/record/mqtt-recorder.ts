@@ -6,11 +6,14 @@ import { checkMessage } from './check-message.js';
 import { DataClock, ownTime, RECORDED_KINDS, toEntry, type StationMessage } from './entries.js';
 import { InvalidTally } from './invalid-tally.js';
 import { SeqWatch } from './seq-watch.js';
+import type { BrokerTls } from '@linewatch/protocol/node';
 
 export interface MqttRecorderOptions {
   url: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** For an mqtts:// broker (CA, client certificate). */
+  tls?: BrokerTls | undefined;
   /** Fixed, so that a reconnect finds its persistent session and nothing queued for it is lost. */
   clientId: string;
   /** Line id to record, or `+` for every line. */
@@ -102,6 +105,7 @@ export class MqttRecorder {
       connectTimeout: 10_000,
       ...(this.options.username ? { username: this.options.username } : {}),
       ...(this.options.password ? { password: this.options.password } : {}),
+      ...this.options.tls,
     };
     try {
       // A clean connect first discards a session an earlier (crashed) recorder left behind, with its backlog:

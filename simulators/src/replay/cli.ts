@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     source, speed: config.speed, timestamps: config.timestamps, loop: config.loop, line: config.into, logger,
     connect: () => MqttReplaySink.connect({
       url: config.mqttUrl, clientId: config.clientId ?? `linewatch-replay-${process.pid}`, username: config.mqttUsername,
-      password: config.mqttPassword, maxInflight: config.maxInflight, logger,
+      password: config.mqttPassword, tls: config.mqttTls, maxInflight: config.maxInflight, logger,
     }),
   });
   const terminal = config.quiet ? undefined : new TerminalProgress(process.stderr);

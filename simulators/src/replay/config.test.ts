@@ -5,7 +5,7 @@ describe('loadReplayConfig', () => {
   it('a recording: offsets in seconds, --line is the line to replay into', () => {
     expect(loadReplayConfig(['runs/a.jsonl.gz', '--speed', '10', '--from', '60', '--to', '120', '--line', 'fab1-replay', '--loop'], {})).toEqual({
       source: 'file', path: 'runs/a.jsonl.gz', fromS: 60, toS: 120, into: 'fab1-replay', speed: 10, timestamps: 'shifted', loop: true,
-      mqttUrl: 'mqtt://127.0.0.1:1883', maxInflight: 500, quiet: false, logLevel: 'warn',
+      mqttUrl: 'mqtt://127.0.0.1:1883', maxInflight: 500, quiet: false, logLevel: 'warn', mqttTls: {},
     });
     expect(loadReplayConfig(['runs/', '--speed', 'max', '--timestamps', 'original'], { MQTT_URL: 'mqtt://b:1883' })).toMatchObject({ speed: 'max', timestamps: 'original', mqttUrl: 'mqtt://b:1883' });
   });

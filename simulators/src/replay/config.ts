@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ID_PATTERN, LogLevelSchema, MqttUrlSchema, envSecret } from '@linewatch/protocol';
-import { readSecretFile } from '@linewatch/protocol/node';
+import { brokerTlsFromEnv, readSecretFile, type BrokerTls } from '@linewatch/protocol/node';
 import { z } from 'zod';
 import { parseInstant } from './instant.js';
 
@@ -87,7 +87,8 @@ function storeFlagProblems(values: Record<string, string | boolean | undefined>)
   if (values.influx !== undefined && values.db === undefined) problems.push('  database: --influx needs --db NAME');
   return problems;
 }
-export type ReplayConfig = Readonly<z.infer<typeof ReplayConfigSchema>>;
+/** `mqttTls`: MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE, MQTT_TLS_INSECURE, for an mqtts:// broker. */
+export type ReplayConfig = Readonly<z.infer<typeof ReplayConfigSchema> & { mqttTls: BrokerTls }>;
 export type FileReplayConfig = Extract<ReplayConfig, { source: 'file' }>;
 export type StoreReplayConfig = Extract<ReplayConfig, { source: 'store' }>;
 
@@ -153,5 +154,5 @@ export function loadReplayConfig(argv: string[], env: NodeJS.ProcessEnv): Replay
   if (problems.length > 0 || !parsed.success) {
     throw new Error(`replay: invalid configuration:\n${problems.join('\n')}\n${REPLAY_USAGE}`, { cause: parsed.error });
   }
-  return Object.freeze(parsed.data);
+  return Object.freeze({ ...parsed.data, mqttTls: brokerTlsFromEnv(env) });
 }

@@ -1,6 +1,7 @@
 import { redactUrl } from '@linewatch/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import type { BrokerTls } from '@linewatch/protocol/node';
 
 export interface PublishOptions {
   qos: 1;
@@ -39,6 +40,8 @@ export interface MqttSinkOptions {
   clientId: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** For an mqtts:// broker (CA, client certificate). */
+  tls?: BrokerTls | undefined;
   /** Unacknowledged QoS 1 publishes allowed at once; default 500, as the simulator runner. */
   maxInflight?: number | undefined;
   logger: Logger;
@@ -74,6 +77,7 @@ export class MqttReplaySink implements ReplaySink {
         connectTimeout: CONNECT_TIMEOUT_MS,
         ...(options.username ? { username: options.username } : {}),
         ...(options.password ? { password: options.password } : {}),
+        ...options.tls,
       }, false);
     } catch (err) {
       throw new Error(`replay cannot connect to ${where}`, { cause: err });
