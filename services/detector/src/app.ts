@@ -63,7 +63,10 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
   // The publish path is the ingest's broker link; the closure lets the publisher and dead-letterer exist first
   // (nothing publishes before start(), by which time `ingest` exists).
   const publish = (topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }) => ingest.publish(topic, payload, opts);
-  const deadLetters = new DeadLetterer({ logger: logger.child({ module: 'dead-letter' }), metrics, publish, service: 'detector' });
+  const deadLetters = new DeadLetterer({
+    logger: logger.child({ module: 'dead-letter' }), metrics, publish, service: 'detector',
+    publishPerS: config.deadLetterRate.perS, publishBurst: config.deadLetterRate.burst,
+  });
   const ingest: MqttIngest = new MqttIngest({
     config,
     bus,

@@ -51,6 +51,16 @@ export const DetectorEnvSchema = z.object({
   WRITE_BUFFER_MAX: int(200_000, 1),
   /** Larger payloads are dead-lettered. */
   MAX_PAYLOAD_BYTES: int(65_536, 64),
+  /** Valid snapshots a second one station may send before the excess is dead-lettered unscored (rate_limited); 0 = no limit. */
+  MAX_RATE_PER_STATION: int(200, 0),
+  /** Snapshots a station may send at once above MAX_RATE_PER_STATION (e.g. a gateway flushing its buffer after a reconnect). */
+  RATE_BURST_PER_STATION: int(2000, 1),
+  /** Dead letters republished a second at most (all reasons together); the rest are only counted, so the topic cannot be flooded. */
+  DEAD_LETTER_MAX_PER_S: int(100, 1),
+  /** Dead letters that may be republished at once above DEAD_LETTER_MAX_PER_S. */
+  DEAD_LETTER_BURST: int(1000, 1),
+  /** A snapshot or state change stamped further ahead of its arrival than this (ms) is dead-lettered (bad_timestamp). */
+  MAX_FUTURE_TS_MS: int(86_400_000, 1),
   /** Consecutive anomalous samples that raise WARN (a single excursion only shows in the score). */
   WARN_AFTER: int(2, 1),
   /** Consecutive anomalous samples that raise ALARM. */
@@ -111,6 +121,10 @@ export interface DetectorConfig {
   readonly writeFlushMs: number;
   readonly writeBufferMax: number;
   readonly maxPayloadBytes: number;
+  /** Per-station snapshot rate (0 = no limit) and burst. */
+  readonly stationRate: { readonly perS: number; readonly burst: number };
+  readonly deadLetterRate: { readonly perS: number; readonly burst: number };
+  readonly maxFutureTsMs: number;
   readonly warnAfter: number;
   readonly alarmAfter: number;
   readonly clearAfter: number;
@@ -163,6 +177,9 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     writeFlushMs: e.WRITE_FLUSH_MS,
     writeBufferMax: e.WRITE_BUFFER_MAX,
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
+    stationRate: Object.freeze({ perS: e.MAX_RATE_PER_STATION, burst: e.RATE_BURST_PER_STATION }),
+    deadLetterRate: Object.freeze({ perS: e.DEAD_LETTER_MAX_PER_S, burst: e.DEAD_LETTER_BURST }),
+    maxFutureTsMs: e.MAX_FUTURE_TS_MS,
     warnAfter: e.WARN_AFTER,
     alarmAfter: e.ALARM_AFTER,
     clearAfter: e.CLEAR_AFTER,

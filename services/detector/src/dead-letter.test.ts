@@ -1,7 +1,7 @@
 import { DeadLetterSchema, decodePayload, TelemetrySchema, topics } from '@linewatch/protocol';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { buildDeadLetter, classifyReason, DeadLetterer } from './dead-letter.js';
+import { buildDeadLetter, classifyReason, DeadLetterer, FUTURE_TS_REASON, RATE_LIMITED_REASON } from './dead-letter.js';
 import { DetectorMetrics } from './metrics.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -34,6 +34,8 @@ describe('telemetry decoding and reason classes', () => {
   it('classifies topic and meta mismatch reasons', () => {
     expect(classifyReason('topic is not a linewatch station topic')).toBe('bad_topic');
     expect(classifyReason('meta ids a/b do not match the topic')).toBe('topic_mismatch');
+    expect(classifyReason(`${RATE_LIMITED_REASON}: over 200 snapshots/s`)).toBe('rate_limited');
+    expect(classifyReason(`${FUTURE_TS_REASON}: ts 1`)).toBe('bad_timestamp');
   });
 });
 
@@ -99,5 +101,22 @@ describe('DeadLetterer', () => {
     });
     expect(() => dl.deadLetter('x', enc('y'), 'invalid JSON')).not.toThrow();
     expect(metrics.stats.deadLettered).toBe(1);
+  });
+
+  it('republishes at most the burst plus the steady rate, and counts the rest', () => {
+    const metrics = new DetectorMetrics();
+    let now = 0;
+    const published: string[] = [];
+    const dl = new DeadLetterer({
+      logger: pino({ level: 'silent' }), metrics, service: 'detector', now: () => now, publishPerS: 10, publishBurst: 5,
+      publish: (_topic, payload) => published.push(payload),
+    });
+    for (let i = 0; i < 100; i++) dl.deadLetter('x', enc('y'), 'invalid JSON');
+    expect(published).toHaveLength(5);
+    now += 1000;
+    for (let i = 0; i < 100; i++) dl.deadLetter('x', enc('y'), `${RATE_LIMITED_REASON}: over 1 snapshots/s`);
+    expect(published).toHaveLength(10);
+    expect(metrics.stats.deadLettered).toBe(200);
+    expect(metrics.stats.deadLettersUnpublished).toBe(190);
   });
 });

@@ -1,11 +1,17 @@
 import { topics, type DeadLetter } from '@linewatch/protocol';
 import type { Logger } from 'pino';
 import type { DetectorMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limit.js';
 
 export const DEAD_LETTER_MAX_PAYLOAD_CHARS = 2048;
 
 /** Reason classes are the metric label: bounded, unlike the free-text reasons. */
-export type DeadLetterClass = 'bad_topic' | 'too_large' | 'not_utf8' | 'invalid_json' | 'schema' | 'topic_mismatch' | 'handler_error';
+export type DeadLetterClass =
+  | 'bad_topic' | 'too_large' | 'not_utf8' | 'invalid_json' | 'schema' | 'topic_mismatch' | 'handler_error' | 'rate_limited' | 'bad_timestamp';
+
+/** Reason prefixes the detector itself writes (beyond decodePayload's), so classifyReason can tell them apart. */
+export const RATE_LIMITED_REASON = 'rate limited';
+export const FUTURE_TS_REASON = 'timestamp too far in the future';
 
 /** Maps a decodePayload() reason to its class. */
 export function classifyReason(reason: string): DeadLetterClass {
@@ -15,6 +21,8 @@ export function classifyReason(reason: string): DeadLetterClass {
   if (reason.startsWith('topic')) return 'bad_topic';
   if (reason.startsWith('meta ids')) return 'topic_mismatch';
   if (reason.startsWith('handler error')) return 'handler_error';
+  if (reason.startsWith(RATE_LIMITED_REASON)) return 'rate_limited';
+  if (reason.startsWith(FUTURE_TS_REASON)) return 'bad_timestamp';
   return 'schema';
 }
 
@@ -73,13 +81,32 @@ function trimPartialUtf8(bytes: Uint8Array): number {
 
 export type PublishFn = (topic: string, payload: string, opts: { qos: 0 | 1; retain: boolean }) => void;
 
-/** Counts, logs (rate-limited per class) and republishes messages that fail validation. */
+export interface DeadLetterDeps {
+  logger: Logger;
+  metrics: DetectorMetrics;
+  publish: PublishFn;
+  service: string;
+  now?: () => number;
+  /** Most dead letters republished a second (with `publishBurst` banked); the rest are only counted. Default: no cap. */
+  publishPerS?: number;
+  publishBurst?: number;
+}
+
+/**
+ * Counts, logs (rate-limited per class) and republishes messages that fail validation. The republish is capped:
+ * a hostile publisher must not turn the dead-letter topic into a flood of its own. Every dead letter is counted
+ * either way (linewatch_dead_letters_total), and those not republished in linewatch_dead_letters_unpublished_total.
+ */
 export class DeadLetterer {
   private readonly lastWarn = new Map<DeadLetterClass, { at: number; suppressed: number }>();
+  private readonly publishLimit: RateLimiter | undefined;
 
-  constructor(
-    private readonly deps: { logger: Logger; metrics: DetectorMetrics; publish: PublishFn; service: string; now?: () => number },
-  ) {}
+  constructor(private readonly deps: DeadLetterDeps) {
+    this.publishLimit =
+      deps.publishPerS === undefined
+        ? undefined
+        : new RateLimiter({ ratePerS: deps.publishPerS, burst: deps.publishBurst ?? deps.publishPerS, ...(deps.now ? { now: deps.now } : {}) });
+  }
 
   deadLetter(topic: string, payload: Uint8Array, reason: string): void {
     const now = (this.deps.now ?? Date.now)();
@@ -87,6 +114,11 @@ export class DeadLetterer {
     this.deps.metrics.deadLetters.inc({ reason: reasonClass });
     this.deps.metrics.stats.deadLettered++;
     this.warn(reasonClass, topic, reason, now);
+    if (this.publishLimit && !this.publishLimit.take('all')) {
+      this.deps.metrics.deadLettersUnpublished.inc({ reason: reasonClass });
+      this.deps.metrics.stats.deadLettersUnpublished++;
+      return;
+    }
     try {
       const message = buildDeadLetter(topic, payload, reason, now, this.deps.service);
       this.deps.publish(topics.deadLetter, JSON.stringify(message), { qos: 1, retain: false });

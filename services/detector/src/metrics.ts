@@ -9,6 +9,10 @@ export interface DetectorStats {
   received: number;
   valid: number;
   deadLettered: number;
+  /** Dead letters counted but not republished, over DEAD_LETTER_MAX_PER_S. */
+  deadLettersUnpublished: number;
+  /** Valid snapshots over their station's MAX_RATE_PER_STATION: counted and (sampled) dead-lettered, never scored or stored. */
+  rateLimited: number;
   skippedPartition: number;
   ignored: number;
   readingsAccepted: number;
@@ -41,7 +45,7 @@ export interface DetectorStats {
 }
 
 const ZERO: DetectorStats = {
-  received: 0, valid: 0, deadLettered: 0, skippedPartition: 0, ignored: 0, readingsAccepted: 0, readingsWritten: 0,
+  received: 0, valid: 0, deadLettered: 0, deadLettersUnpublished: 0, rateLimited: 0, skippedPartition: 0, ignored: 0, readingsAccepted: 0, readingsWritten: 0,
   readingsBuffered: 0, readingsDropped: 0, scoresWritten: 0, anomalies: 0, anomaliesWritten: 0, writeErrors: 0, dropped: 0,
   unmodelled: 0, dataQuality: 0, duplicates: 0, outOfOrder: 0, gaps: 0, qualityIssues: 0, unjudged: 0, scoreErrors: 0, handlerErrors: 0,
   waferVerdictsWritten: 0, waferVerdictsDropped: 0, statesWritten: 0, statesDropped: 0,
@@ -61,6 +65,11 @@ export class DetectorMetrics {
   readonly received = this.c('linewatch_messages_received_total', 'MQTT messages received', ['kind']);
   readonly valid = this.c('linewatch_messages_valid_total', 'MQTT messages that passed validation', ['kind']);
   readonly deadLetters = this.c('linewatch_dead_letters_total', 'Messages dead-lettered, by reason class', ['reason']);
+  readonly deadLettersUnpublished = this.c(
+    'linewatch_dead_letters_unpublished_total',
+    'Dead letters counted but not republished to the dead-letter topic (over DEAD_LETTER_MAX_PER_S), by reason class',
+    ['reason'],
+  );
   readonly skippedPartition = this.c('linewatch_skipped_partition_total', 'Messages for stations of another detector partition');
   readonly ignored = this.c('linewatch_messages_ignored_total', 'Valid topics of a kind the detector does not consume', ['kind']);
   readonly readingsWritten = this.c('linewatch_readings_written_total', 'Readings written to the store');

@@ -2,9 +2,10 @@ import { CommandSchema, decodePayload, parseTopic, redactUrl, StateMessageSchema
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DetectorConfig } from './config.js';
-import type { DeadLetterer } from './dead-letter.js';
+import { FUTURE_TS_REASON, RATE_LIMITED_REASON, type DeadLetterer } from './dead-letter.js';
 import type { EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
+import { RateLimiter } from './rate-limit.js';
 
 const SHARE_GROUP = 'linewatch-detectors';
 const RECONNECT_MIN_MS = 1000;
@@ -41,9 +42,13 @@ export class MqttIngest {
   private paused = false;
   private subscribedOnce = false;
   private readonly logger: Logger;
+  /** Valid snapshots per station: a flooding station spends its own budget, not the detector's. */
+  private readonly stationRate: RateLimiter | undefined;
 
   constructor(private readonly deps: IngestDeps) {
     this.logger = deps.logger.child({ module: 'mqtt-ingest' });
+    const { perS, burst } = deps.config.stationRate;
+    this.stationRate = perS > 0 ? new RateLimiter({ ratePerS: perS, burst }) : undefined;
   }
 
   get connected(): boolean {
@@ -204,8 +209,15 @@ export class MqttIngest {
   private onTelemetry(t: ParsedTopic, topic: string, payload: Buffer): void {
     const r = decodePayload(payload, TelemetrySchema, this.deps.config.maxPayloadBytes);
     if (!r.ok) return this.deadLetters(topic, payload, r.reason);
+    const receivedAt = Date.now();
+    if (this.tooFarAhead(r.value.ts, receivedAt)) return this.deadLetters(topic, payload, `${FUTURE_TS_REASON}: ts ${r.value.ts}`);
+    // Checked after validation, so a station's garbage does not spend the budget of its good snapshots.
+    if (this.stationRate && !this.stationRate.take(`${t.line}/${t.station}`)) {
+      this.deps.metrics.stats.rateLimited++;
+      return this.deadLetters(topic, payload, `${RATE_LIMITED_REASON}: over ${this.deps.config.stationRate.perS} snapshots/s`);
+    }
     this.valid('telemetry');
-    this.deps.bus.emit('telemetry', { line: t.line, station: t.station, telemetry: r.value, receivedAt: Date.now() });
+    this.deps.bus.emit('telemetry', { line: t.line, station: t.station, telemetry: r.value, receivedAt });
   }
 
   private onMeta(t: ParsedTopic, topic: string, payload: Buffer): void {
@@ -223,6 +235,7 @@ export class MqttIngest {
     if (payload.length === 0) return this.cleared('state');
     const r = decodePayload(payload, StateMessageSchema, this.deps.config.maxPayloadBytes);
     if (!r.ok) return this.deadLetters(topic, payload, r.reason);
+    if (this.tooFarAhead(r.value.since, Date.now())) return this.deadLetters(topic, payload, `${FUTURE_TS_REASON}: since ${r.value.since}`);
     this.valid('state');
     this.deps.bus.emit('state', { line: t.line, station: t.station, state: r.value });
   }
@@ -234,6 +247,11 @@ export class MqttIngest {
     this.deps.metrics.commands.inc({ type: r.value.type });
     this.logger.info({ line: t.line, station: t.station, command: r.value }, 'command received');
     this.deps.bus.emit('command', { line: t.line, station: t.station, command: r.value });
+  }
+
+  /** Far-future stamps are a broken clock or a hostile sender; stored, they would sit ahead of every query (and past int64 ns). */
+  private tooFarAhead(ts: number, receivedAt: number): boolean {
+    return ts > receivedAt + this.deps.config.maxFutureTsMs;
   }
 
   private deadLetters(topic: string, payload: Buffer, reason: string): void {
