@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@linewatch/protocol';
+import { freePort } from '../support/own-mosquitto.js';
 import { requireServices } from '../support/services.js';
 
 // Mosquitto being up on 1883 means its binaries are installed; this test starts a broker of its own.
@@ -16,16 +17,6 @@ const DEPLOY = path.join(ROOT, 'deploy', 'mosquitto');
 const LINE = 'fab1';
 const PASSWORDS = { simulator: 'sim-secret-1', detector: 'det-secret-2', api: 'api-secret-3', monitor: 'mon-secret-4' };
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The compose stack's broker rules, for real: deploy/mosquitto/entrypoint.sh (the very script the compose file runs)

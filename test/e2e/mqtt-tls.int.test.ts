@@ -15,6 +15,7 @@ import { loadSimConfig } from '../../simulators/src/config.js';
 import { DEFAULT_LINE } from '../../simulators/src/line.js';
 import { SimulatorRunner } from '../../simulators/src/runner.js';
 import { LineSimulator } from '../../simulators/src/simulator.js';
+import { freePort } from '../support/own-mosquitto.js';
 import { requireServices } from '../support/services.js';
 import { until } from '../support/until.js';
 
@@ -22,16 +23,6 @@ import { until } from '../support/until.js';
 const ok = await requireServices('mosquitto');
 const LINE = `tls-${process.pid}`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A CA, a broker certificate for 127.0.0.1 and a client certificate, made with openssl for this run only. */
 function makeCertificates(dir: string): void {
