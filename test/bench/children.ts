@@ -1,8 +1,8 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../support/ports.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -69,29 +69,23 @@ export function forkWorker<R>(file: string, job: unknown, timeoutMs: number): Wo
   return { ready, go: () => child.connected && child.send('go'), result };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface DetectorProc {
   child: ChildProcess;
   port: number;
 }
 
-/** The real detector entry (`tsx services/detector/src/index.ts`), run by node directly so its pid is the detector's. */
-export async function startDetector(env: Record<string, string>): Promise<DetectorProc> {
+/**
+ * The real detector entry (`tsx services/detector/src/index.ts`), run by node directly so its pid is the detector's
+ * (a SIGKILL hits the detector, not a wrapper). `pipeStdout` hands its JSON log to the caller instead of the terminal.
+ */
+export async function startDetector(env: Record<string, string>, opts: { pipeStdout?: boolean } = {}): Promise<DetectorProc> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(process.env.BENCH_DETECTOR_NODE_ARGS ? process.env.BENCH_DETECTOR_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'services/detector/src/index.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, HTTP_PORT: String(port) },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', opts.pipeStdout ? 'pipe' : 'inherit', 'inherit'],
   });
   live.add(child);
   child.once('exit', () => live.delete(child));

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { EmbeddedBroker } from '../../scripts/embedded-broker.js';
 import { REPO_ROOT, freePort, sleep, startDetector, stopChild, type DetectorProc } from './children.js';
 import { prefillHistory, retainedTopics, stationMessages, writeSyntheticModel, type LoadShape } from './dashboard-load.js';
+import { portOpen } from '../support/ports.js';
 
 /**
  * The real stack under `bench:dashboard`: a broker (the local Mosquitto when it is up, else `npm start`'s embedded
@@ -38,19 +38,6 @@ export interface StackOptions {
 const MOSQUITTO = 'mqtt://127.0.0.1:1883';
 /** As much history as the page's live windows hold (LIVE_SPAN_MS, SPARK_SPAN_MS): they open full. */
 const PREFILL_MS = 5 * 60_000;
-
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
 
 async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;

@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { REPO_ROOT, freePort, sleep } from '../bench/children.js';
+import { startDetector } from '../bench/children.js';
 
 /** The detector's own numbers from its 'detector stopped' log line (see app.ts stop()). */
 export interface StoppedStats {
@@ -19,19 +19,11 @@ export interface DetectorChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/**
- * The real detector entry (`node --import tsx services/detector/src/index.ts`), like test/bench/children.ts
- * startDetector, but with stdout piped: the crash test reads the shutdown stats from the log, and node runs it
- * directly so SIGKILL hits the detector itself, not a wrapper.
- */
-export async function spawnDetector(env: Record<string, string>, readyWithinMs = 30_000): Promise<DetectorChild> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/detector/src/index.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env, HTTP_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/** The real detector (test/bench/children.ts startDetector), with its JSON log lines kept: the crash test reads its shutdown stats. */
+export async function spawnDetector(env: Record<string, string>): Promise<DetectorChild> {
+  const { child, port } = await startDetector(env, { pipeStdout: true });
   const logs: Record<string, unknown>[] = [];
+  // Lines written before this point wait in the pipe, so none is missed.
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
       logs.push(JSON.parse(line) as Record<string, unknown>);
@@ -39,16 +31,11 @@ export async function spawnDetector(env: Record<string, string>, readyWithinMs =
       // Not pino JSON (e.g. a warning from node); nothing the test reads.
     }
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + readyWithinMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`detector exited with ${child.exitCode} during start`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-    if (ok) return { child, port, logs, exited };
-    await sleep(50);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`detector not ready within ${readyWithinMs} ms`);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, port, logs, exited };
 }
 
 /** SIGTERM, then the stats of its 'detector stopped' line; SIGKILL if it hangs, which fails the caller. */

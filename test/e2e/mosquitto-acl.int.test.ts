@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '@linewatch/protocol';
-import { freePort } from '../support/own-mosquitto.js';
+import { freePort, waitForPort } from '../support/ports.js';
 import { requireServices } from '../support/services.js';
 
 // Mosquitto being up on 1883 means its binaries are installed; this test starts a broker of its own.
@@ -83,16 +82,7 @@ describe.skipIf(!ok)('Mosquitto users and ACL of the compose stack (deploy/mosqu
     broker.stdout?.on('data', (d: Buffer) => (log += d.toString()));
     broker.stderr?.on('data', (d: Buffer) => (log += d.toString()));
     url = `mqtt://127.0.0.1:${port}`;
-    for (let i = 0; i < 50; i++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect({ host: '127.0.0.1', port }, () => (socket.destroy(), resolve(true)));
-        socket.once('error', () => resolve(false));
-      });
-      if (up) return;
-      if (broker.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`the broker did not start: ${log}`);
+    await waitForPort(port, { timeoutMs: 5_000, exited: () => broker.exitCode !== null, log: () => log });
   });
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -15,7 +14,7 @@ import { loadSimConfig } from '../../simulators/src/config.js';
 import { DEFAULT_LINE } from '../../simulators/src/line.js';
 import { SimulatorRunner } from '../../simulators/src/runner.js';
 import { LineSimulator } from '../../simulators/src/simulator.js';
-import { freePort } from '../support/own-mosquitto.js';
+import { freePort, waitForPort } from '../support/ports.js';
 import { requireServices } from '../support/services.js';
 import { until } from '../support/until.js';
 
@@ -59,10 +58,7 @@ describe.skipIf(!ok)('broker TLS for every service (real Mosquitto, TLS only, cl
     broker = spawn('mosquitto', ['-c', path.join(dir, 'mosquitto.conf')], { env: { PATH: `${process.env.PATH ?? ''}:/usr/sbin` }, stdio: 'ignore' });
     url = `mqtts://127.0.0.1:${port}`;
     env = { MQTT_URL: url, MQTT_CA_FILE: path.join(dir, 'ca.crt'), MQTT_CERT_FILE: path.join(dir, 'client.crt'), MQTT_KEY_FILE: path.join(dir, 'client.key'), LINE };
-    await until('the TLS broker listening', () => new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: '127.0.0.1', port }, () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-    }), { timeoutMs: 10_000, intervalMs: 100 });
+    await waitForPort(port, { exited: () => broker.exitCode !== null });
     await store.init();
   });
 

@@ -1,26 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, waitForPort } from './ports.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * A Mosquitto of a test's own, on a free loopback port, with on-disk persistence: tests that stop and start a
@@ -29,6 +14,10 @@ function portOpen(port: number): Promise<boolean> {
  */
 export class OwnMosquitto {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'lw-own-mqtt-'));
+
+  /** `persistence: false`: a restart forgets every session and retained message, as a fresh broker would. */
+  constructor(private readonly opts: { persistence?: boolean } = {}) {}
+
   private process: ChildProcess | undefined;
   private port = 0;
   /** Everything the broker logged, across restarts: shown when it fails to start. */
@@ -44,7 +33,7 @@ export class OwnMosquitto {
       writeFileSync(
         path.join(this.dir, 'mosquitto.conf'),
         [
-          `listener ${this.port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${this.dir}/`,
+          `listener ${this.port} 127.0.0.1`, 'allow_anonymous true', `persistence ${this.opts.persistence === false ? 'false' : 'true'}`, `persistence_location ${this.dir}/`,
           'autosave_interval 1', 'max_queued_messages 1000000', 'user root', 'log_dest stderr',
         ].join('\n'),
       );
@@ -56,12 +45,7 @@ export class OwnMosquitto {
     child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.log += d.toString()));
     this.process = child;
-    for (let i = 0; i < 100; i++) {
-      if (await portOpen(this.port)) return;
-      if (child.exitCode !== null) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`mosquitto did not start on ${this.port}: ${this.log}`);
+    await waitForPort(this.port, { timeoutMs: 5_000, exited: () => child.exitCode !== null, log: () => this.log });
   }
 
   /** SIGTERM and wait for the exit, so the persistence file is written before anyone starts the broker again. */

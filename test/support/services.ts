@@ -1,23 +1,14 @@
-import net from 'node:net';
+import { portOpen } from './ports.js';
 
 /** Real servers the integration tests use. CI starts them (.ci/run); locally, start them or the tests say why they skip. */
 export const TEST_MQTT_URL = process.env.LINEWATCH_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 export const TEST_INFLUX_URL = process.env.LINEWATCH_TEST_INFLUX_URL ?? 'http://127.0.0.1:8086';
 export const CHROMIUM_PATH = process.env.LINEWATCH_CHROMIUM ?? '/usr/bin/chromium';
 
-function portOpen(url: string): Promise<boolean> {
+/** The URL's host and port (1883 for mqtt:, 80 otherwise) accept connections. */
+function urlOpen(url: string): Promise<boolean> {
   const u = new URL(url);
-  const port = Number(u.port || (u.protocol === 'mqtt:' ? 1883 : 80));
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: u.hostname, port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+  return portOpen(Number(u.port || (u.protocol === 'mqtt:' ? 1883 : 80)), u.hostname);
 }
 
 async function fileExists(path: string): Promise<boolean> {
@@ -38,7 +29,7 @@ export async function requireServices(...services: Service[]): Promise<boolean> 
   const missing: string[] = [];
   for (const s of services) {
     const ok =
-      s === 'mosquitto' ? await portOpen(TEST_MQTT_URL) : s === 'influxdb' ? await portOpen(TEST_INFLUX_URL) : await fileExists(CHROMIUM_PATH);
+      s === 'mosquitto' ? await urlOpen(TEST_MQTT_URL) : s === 'influxdb' ? await urlOpen(TEST_INFLUX_URL) : await fileExists(CHROMIUM_PATH);
     if (!ok) missing.push(s === 'mosquitto' ? `Mosquitto at ${TEST_MQTT_URL}` : s === 'influxdb' ? `InfluxDB at ${TEST_INFLUX_URL}` : `Chromium at ${CHROMIUM_PATH}`);
   }
   if (missing.length === 0) return true;

@@ -1,8 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pino from 'pino';
 import { io as connectSocket, type Socket } from 'socket.io-client';
@@ -11,65 +6,24 @@ import { SqliteStore } from '@linewatch/store';
 import { requireServices } from '../../../test/support/services.js';
 import { createApi, loadApiConfig, type Api } from './app.js';
 import { TestPublisher, meta, status, uniqueLine } from './testing/fixtures.js';
+import { OwnMosquitto } from '../../../test/support/own-mosquitto.js';
 
 const ok = await requireServices('mosquitto');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private Mosquitto this test may stop and start, so the shared test broker is never disturbed. */
-class PrivateBroker {
-  private proc: ChildProcess | undefined;
-  constructor(private readonly conf: string) {}
-
-  async start(port: number): Promise<void> {
-    this.proc = spawn('mosquitto', ['-c', this.conf], { stdio: 'ignore' });
-    await vi.waitFor(
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), resolve()));
-          s.once('error', reject);
-        }),
-      { timeout: 5_000, interval: 50 },
-    );
-  }
-
-  async stop(): Promise<void> {
-    const proc = this.proc;
-    this.proc = undefined;
-    if (!proc || proc.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      proc.once('exit', () => resolve());
-      proc.kill('SIGTERM');
-    });
-  }
-}
 
 describe.skipIf(!ok)('api across a broker outage', () => {
   const line = uniqueLine('outage');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lw-mosq-'));
   const store = new SqliteStore({ path: ':memory:' }, pino({ level: 'silent' }));
-  let broker: PrivateBroker;
+  // A Mosquitto of its own that it may stop and start, so the shared test broker is never disturbed.
+  const broker = new OwnMosquitto({ persistence: false });
   let brokerUrl = '';
   let api: Api;
   let url = '';
   let client: Socket<ServerToClientEvents, ClientToServerEvents> | undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    brokerUrl = `mqtt://127.0.0.1:${port}`;
-    const conf = path.join(dir, 'mosquitto.conf');
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-    broker = new PrivateBroker(conf);
-    await broker.start(port);
+    await broker.start();
+    brokerUrl = broker.url;
     await store.init();
     api = createApi(loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: '0', MQTT_URL: brokerUrl, LINE: line }), { store, logger: pino({ level: 'silent' }) });
     url = (await api.start()).url;
@@ -78,9 +32,8 @@ describe.skipIf(!ok)('api across a broker outage', () => {
   afterAll(async () => {
     client?.close();
     await api?.stop();
-    await broker?.stop();
+    await broker.dispose();
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reports the outage, then resubscribes and takes new messages after the broker returns', async () => {
@@ -98,7 +51,7 @@ describe.skipIf(!ok)('api across a broker outage', () => {
     await vi.waitFor(() => expect(links).toContain(false), { timeout: 5_000 });
     expect((await fetch(`${url}/readyz`)).status).toBe(503);
 
-    await broker.start(Number(new URL(brokerUrl).port));
+    await broker.start();
     await vi.waitFor(() => expect(links.at(-1)).toBe(true), { timeout: 10_000 });
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
 

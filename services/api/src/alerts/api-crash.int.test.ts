@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_MQTT_URL, requireServices } from '../../../../test/support/services.js';
 import { until } from '../../../../test/support/until.js';
 import { TestPublisher, anomaly, meta, state, status, uniqueLine } from '../testing/fixtures.js';
+import { freePort } from '../../../../test/support/ports.js';
 
 const ok = await requireServices('mosquitto');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,13 +21,6 @@ interface Hit {
   kind: string;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * The API as its own process (`services/api/src/index.ts`), killed with SIGKILL while a webhook is being delivered
