@@ -58,6 +58,7 @@ export function connectLine(store: LineStore, hooks: FeedHooks = {}, url?: strin
   socket.on('alert', (alert) => store.update((s) => reduce.alert(s, alert)));
   socket.on('deliveries', (status) => store.update((s) => reduce.deliveries(s, status)));
   socket.on('lineStats', (stats) => store.update((s) => reduce.stats(s, stats)));
+  socket.on('services', (services) => store.update((s) => reduce.services(s, services)));
   socket.on('readings', (batch) => hooks.readings?.(batch));
 
   // A hidden tab may have been throttled for minutes; start from a full picture when it comes back.

@@ -9,6 +9,11 @@ export function formatNumber(value: number | null | undefined): string {
   return value.toPrecision(3).replace(/\.?0+$/, '') || '0';
 }
 
+/** A count of things (points, messages): a whole number, grouped as the page language writes it ("41,200"). */
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString(language());
+}
+
 /** A short age in the page language: "4 s", "12 min", "3 h" (or "4초", "12분", "3시간"). */
 export function formatAge(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));

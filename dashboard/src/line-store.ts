@@ -6,6 +6,7 @@ import type {
   LineStats,
   ReplayLineEvent,
   ReplayStatus,
+  ServiceHealth,
   StateMessage,
   StationMeta,
   StationStatus,
@@ -67,6 +68,8 @@ export interface DashboardState {
   lostAt: number | null;
   /** A status older than this is shown stale: the API's setting, sent in the snapshot. */
   staleAfterMs: number;
+  /** The detectors' own health (storage degraded, offline), as the API last heard it. */
+  services: ServiceHealth[];
 }
 
 /** Until the API says (the snapshot), its default STALE_AFTER_MS. */
@@ -93,6 +96,7 @@ export function initialState(): DashboardState {
     stats: null,
     lostAt: null,
     staleAfterMs: DEFAULT_STALE_AFTER_MS,
+    services: [],
   };
 }
 
@@ -125,6 +129,7 @@ export const reduce = {
       alerts: snap.alerts ? alertList.fromSnapshot(snap.alerts) : s.alerts,
       stats: snap.stats ?? s.stats,
       staleAfterMs: snap.staleAfterMs ?? s.staleAfterMs,
+      services: snap.services ?? s.services,
     };
   },
   alert(s: DashboardState, alert: AlertView): DashboardState {
@@ -161,6 +166,9 @@ export const reduce = {
   },
   stats(s: DashboardState, stats: LineStats): DashboardState {
     return { ...s, stats };
+  },
+  services(s: DashboardState, services: ServiceHealth[]): DashboardState {
+    return { ...s, services };
   },
   broker(s: DashboardState, connected: boolean): DashboardState {
     return { ...s, brokerConnected: connected };

@@ -3,7 +3,7 @@ import { historyApi } from './api-client.js';
 import { openAlerts } from './attention.js';
 import { byId } from './dom.js';
 import { StationWatch, connectLine } from './connection.js';
-import { summarizeLine } from './health.js';
+import { monitorTrouble, summarizeLine } from './health.js';
 import { applyStaticTexts, isLang, setLanguage } from './i18n.js';
 import { installKeyboard } from './keyboard.js';
 import { KioskMode } from './kiosk-mode.js';
@@ -105,7 +105,10 @@ function render(state: DashboardState): void {
   const shown = replayView ? state.replay.anomalies : state.anomalies;
   // The replay line's data clock is not the wall clock, so its staleness is left to the detector (OFFLINE).
   const alerts = replayView ? { open: 0, critical: 0 } : openAlerts(state.alerts, state.line);
-  const summary = summarizeLine(stations, serverNow, replayView ? Number.POSITIVE_INFINITY : state.staleAfterMs, connected, replayView, alerts);
+  // The detectors' health is about the live line; the replay line is scored by the same detectors, but its status
+  // word says how the replayed data scored, not whether the fab is watched.
+  const monitor = replayView ? { offline: [], degraded: [] } : monitorTrouble(state.services);
+  const summary = summarizeLine(stations, serverNow, replayView ? Number.POSITIVE_INFINITY : state.staleAfterMs, connected, replayView, alerts, monitor);
   header.render(state, summary, serverNow);
   replayBanner.render(state);
   panel.render(state);

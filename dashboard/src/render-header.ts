@@ -1,13 +1,25 @@
 import type { LineStats } from '@linewatch/protocol';
 import { lastCall, openAlerts } from './attention.js';
 import { byId, setText } from './dom.js';
-import { formatAge, formatNumber } from './format.js';
-import type { LineStatusWord, LineSummary } from './health.js';
+import { formatAge, formatCount, formatNumber } from './format.js';
+import { monitorTrouble, type LineStatusWord, type LineSummary } from './health.js';
 import { t } from './i18n.js';
 import type { DashboardState } from './line-store.js';
 
 function statusWord(word: LineStatusWord | 'CONNECTING'): string {
   return t(`status.${word}`);
+}
+
+/** What the banner says about the detectors themselves: offline first (nothing watches), then storage degraded. */
+function monitorMessage(state: DashboardState, serverNow: number): string {
+  const { offline, degraded } = monitorTrouble(state.services);
+  const first = offline[0];
+  if (first) return t('banner.detectorOffline', { instance: first.instance, age: formatAge(serverNow - first.ts) });
+  const slow = degraded[0];
+  if (!slow) return '';
+  const points = slow.storage?.journalPoints ?? 0;
+  const key = slow.storage?.droppedJournalFull ? 'banner.storageDropping' : slow.storage?.failing ? 'banner.storageDown' : 'banner.storageCatchingUp';
+  return t(key, { instance: slow.instance, points: formatCount(points), dropped: formatCount(slow.storage?.droppedJournalFull ?? 0) });
 }
 
 /** The header and the connection banner: the part of the page read from across the room. */
@@ -46,15 +58,16 @@ export class HeaderView {
     const link = connected ? (replayView ? 'connection.connected' : 'connection.live') : state.connection === 'connecting' ? 'connection.connecting' : 'connection.reconnecting';
     setText(this.connection.querySelector('.connection-text') ?? this.connection, t(link));
 
+    const monitor = connected && state.brokerConnected ? monitorMessage(state, serverNow) : '';
     const message =
       state.connection === 'lost'
         ? t('banner.socketLost', { age: formatAge(Date.now() - (state.lostAt ?? Date.now())) })
         : connected && !state.brokerConnected && state.line !== null
           ? t('banner.brokerLost')
-          : '';
+          : monitor;
     setText(this.banner, message);
     this.banner.hidden = message === '';
-    this.banner.dataset.kind = state.connection === 'lost' ? 'socket' : 'broker';
+    this.banner.dataset.kind = state.connection === 'lost' ? 'socket' : message === monitor ? 'monitor' : 'broker';
     const title = `${word === 'RUNNING UNMANNED' ? '' : `${statusWord(word)} · `}${state.line ?? 'linewatch'}`;
     document.title = replayView ? `${t('header.replayView')} · ${state.replay.status?.line ?? ''}` : title;
   }

@@ -80,7 +80,7 @@ export interface DetectorProc {
  * The real detector entry (`tsx services/detector/src/index.ts`), run by node directly so its pid is the detector's
  * (a SIGKILL hits the detector, not a wrapper). `pipeStdout` hands its JSON log to the caller instead of the terminal.
  */
-export async function startDetector(env: Record<string, string>, opts: { pipeStdout?: boolean } = {}): Promise<DetectorProc> {
+export async function startDetector(env: Record<string, string>, opts: { pipeStdout?: boolean; until?: 'ready' | 'live' } = {}): Promise<DetectorProc> {
   const port = await freePort();
   const child = spawn(process.execPath, [...(process.env.BENCH_DETECTOR_NODE_ARGS ? process.env.BENCH_DETECTOR_NODE_ARGS.split(' ') : []), '--import', 'tsx', 'services/detector/src/index.ts'], {
     cwd: REPO_ROOT,
@@ -92,12 +92,13 @@ export async function startDetector(env: Record<string, string>, opts: { pipeStd
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`detector exited with ${child.exitCode} during start`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    // 'live': up and serving, though not ready (a detector started while its store is down is never ready at first).
+    const ok = await fetch(`http://127.0.0.1:${port}/${opts.until === 'live' ? 'healthz' : 'readyz'}`).then((r) => r.ok, () => false);
     if (ok) return { child, port };
     await sleep(100);
   }
   await stopChild(child, 5000);
-  throw new Error('detector not ready within 30 s');
+  throw new Error(`detector not ${opts.until === 'live' ? 'up' : 'ready'} within 30 s`);
 }
 
 /** Counter and gauge values from the detector's /metrics, summed over labels. */

@@ -1,8 +1,8 @@
 /**
  * Crash safety of the real detector process on Mosquitto and InfluxDB: SIGKILL it mid-stream, restart it with the
- * same client id, and every reading sent is stored exactly once (the persistent session redelivers what was not
- * acknowledged; a redelivered reading overwrites itself). SIGTERM mid-stream flushes everything it had accepted.
- * One known gap is pinned, not hidden: readings acknowledged but still in the write buffer at the SIGKILL.
+ * same client id, and every reading sent is stored exactly once: the detector acknowledges a message only once its
+ * reading is written, the persistent session redelivers what was not acknowledged, and a redelivered reading
+ * overwrites itself. SIGTERM mid-stream flushes everything it had accepted.
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,8 +31,6 @@ const PUBLISH_MS = 20_000;
 const KILL_AT_MS = 6_000;
 const DEAD_MS = 2_000;
 const TERM_AT_MS = 15_000;
-/** Readings published this long before the SIGKILL may still sit unwritten in its buffer: WRITE_FLUSH_MS (250) plus a write. */
-const CRASH_WINDOW_MS = 1_000;
 const line: LineDef = {
   line: lineId,
   stations: ['etch-01', 'etch-02', 'etch-03'].map((id, order) => ({ id, type: 'etch', name: id, order })),
@@ -127,11 +125,12 @@ describe.skipIf(!ok)('detector crash and restart on Mosquitto and InfluxDB', () 
     })();
 
     await sleep(KILL_AT_MS);
-    // The hard moment: readings accepted and acknowledged but not yet written (see the KNOWN GAP below).
+    // The hard moment: readings accepted but not yet written. Writes follow arrivals within milliseconds, so
+    // the poll may not catch one; after 3 s the kill comes anyway, at whatever moment that is.
     const bufferedAtKill = await until('readings waiting in the write buffer', async () => {
       const n = (await detectorMetrics(first.port)).get('linewatch_write_buffer_points') ?? 0;
       return n > 0 && n;
-    }, { timeoutMs: 5_000, intervalMs: 5 });
+    }, { timeoutMs: 3_000, intervalMs: 2 }).catch(() => 0);
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     expect((await first.exited).signal).toBe('SIGKILL');
@@ -200,13 +199,8 @@ describe.skipIf(!ok)('detector crash and restart on Mosquitto and InfluxDB', () 
     expect(report.scoresAfterRestart).toBeGreaterThan(0);
     // No reading is stored twice, although the broker redelivered what the killed run had not acknowledged.
     expect(duplicates).toBe(0);
-    expect(storedSum + missing.length).toBe(total);
-    // KNOWN GAP (docs/architecture.md): the detector acknowledges a message once accepted, not once stored, so a
-    // SIGKILL loses what sat in its write buffer: readings published in the last WRITE_FLUSH_MS (250) before the
-    // kill, plus a store round trip. Everything else, including all that was published while it was down, must
-    // be there. When acks follow the store write (services/detector/src/mqtt-ingest.ts), this becomes
-    // `expect(missing).toEqual([])`.
-    for (const ms of missing) expect(ms, 'a reading lost outside the crash window').toBeGreaterThan(-CRASH_WINDOW_MS);
-    for (const ms of missing) expect(ms, 'a reading published after the kill is missing').toBeLessThanOrEqual(0);
+    // Nothing lost: not what the killed run had accepted but not written, nor what was published while it was down.
+    expect(missing, 'readings missing, as ms published before the SIGKILL').toEqual([]);
+    expect(storedSum).toBe(total);
   });
 });

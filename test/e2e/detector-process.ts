@@ -20,8 +20,8 @@ export interface DetectorChild {
 }
 
 /** The real detector (test/bench/children.ts startDetector), with its JSON log lines kept: the crash test reads its shutdown stats. */
-export async function spawnDetector(env: Record<string, string>): Promise<DetectorChild> {
-  const { child, port } = await startDetector(env, { pipeStdout: true });
+export async function spawnDetector(env: Record<string, string>, opts: { until?: 'ready' | 'live' } = {}): Promise<DetectorChild> {
+  const { child, port } = await startDetector(env, { pipeStdout: true, ...opts });
   const logs: Record<string, unknown>[] = [];
   // Lines written before this point wait in the pipe, so none is missed.
   createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -104,6 +104,8 @@ describe.skipIf(!ok)('Mosquitto users and ACL of the compose stack (deploy/mosqu
     for (const kind of ['status', 'anomaly', 'wafer', 'command'] as const) {
       expect(await attempt(simulator, api, topics.all(kind, LINE), topics[kind](LINE, 'etch-01')), kind).toEqual({ delivered: false, refused: true });
     }
+    // Nor can it claim a detector is healthy.
+    expect(await attempt(simulator, api, topics.allHealth, topics.health('detector', 'd0'))).toEqual({ delivered: false, refused: true });
   });
 
   it('lets the detector read telemetry (shared subscription too) and publish verdicts, but not fake readings', async () => {
@@ -113,6 +115,7 @@ describe.skipIf(!ok)('Mosquitto users and ACL of the compose stack (deploy/mosqu
     expect(await attempt(simulator, detector, topics.shared('detectors', topics.all('telemetry', LINE)), topics.telemetry(LINE, 'cmp-01')).then((r) => r.delivered)).toBe(true);
     expect(await attempt(detector, api, topics.all('status', LINE), topics.status(LINE, 'cmp-01'))).toEqual({ delivered: true, refused: false });
     expect(await attempt(detector, api, topics.deadLetter, topics.deadLetter)).toEqual({ delivered: true, refused: false });
+    expect(await attempt(detector, api, topics.allHealth, topics.health('detector', 'd0'))).toEqual({ delivered: true, refused: false });
     expect(await attempt(detector, api, topics.all('telemetry', LINE), topics.telemetry(LINE, 'cmp-01'))).toEqual({ delivered: false, refused: true });
   });
 

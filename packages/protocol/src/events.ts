@@ -8,6 +8,7 @@ import type {
   Health,
   ProcessContext,
   RuleHit,
+  ServiceHealth,
   Severity,
   StateMessage,
   StationMeta,
@@ -52,6 +53,8 @@ export interface LineSnapshot {
   stats?: LineStats;
   /** The API's STALE_AFTER_MS: a station silent longer than this is shown stale, never healthy. */
   staleAfterMs?: number;
+  /** The health of the services that watch this line (detectors), as they last reported it; see `services`. */
+  services?: ServiceHealth[];
 }
 
 /**
@@ -403,6 +406,8 @@ export interface ServerToClientEvents {
   readings: (batch: ReadingsBatch) => void;
   /** The live line's throughput and the like, every few seconds (also in the snapshot). */
   lineStats: (stats: LineStats) => void;
+  /** Every service's health, whenever one changes (also in the snapshot). */
+  services: (services: ServiceHealth[]) => void;
 }
 
 /** socket.io events a client may send. */

@@ -345,3 +345,37 @@ export const CommandSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type Command = z.infer<typeof CommandSchema>;
+
+/**
+ * How a service is doing, retained on `linewatch/v1/_health/{service}/{instance}` (QoS 1). The detector publishes
+ * it when its state changes and every few seconds while degraded; its last will publishes `offline` when the
+ * broker loses it (a crash, a kill -9, a dead host), and a clean stop publishes `offline` itself.
+ * `degraded`: it runs and scores, but writes reach the store late (see `storage`).
+ *
+ * @example
+ * { service: 'detector', instance: 'linewatch-detector-0', line: 'fab1', state: 'degraded', ts: 1764400000000,
+ *   reason: 'store unreachable: 41,200 points in the journal',
+ *   storage: { state: 'degraded', failing: true, buffered: 12, journalBytes: 9400000, journalPoints: 41200, droppedJournalFull: 0 } }
+ */
+export const ServiceHealthSchema = z.object({
+  service: z.literal('detector'),
+  instance: z.string().min(1).max(128),
+  /** The line it serves; '+' for every line. */
+  line: z.string().min(1).max(64),
+  state: z.enum(['ok', 'degraded', 'offline']),
+  ts: EpochMsSchema,
+  reason: z.string().max(300).optional(),
+  storage: z
+    .object({
+      state: z.enum(['ok', 'degraded']),
+      /** The latest store write failed. */
+      failing: z.boolean(),
+      buffered: z.number().int().nonnegative(),
+      journalBytes: z.number().int().nonnegative(),
+      journalPoints: z.number().int().nonnegative(),
+      /** Points lost because the journal's disk budget was spent (since the service started). */
+      droppedJournalFull: z.number().int().nonnegative(),
+    })
+    .optional(),
+});
+export type ServiceHealth = z.infer<typeof ServiceHealthSchema>;

@@ -32,6 +32,10 @@ export const topics = {
   wafer: stationTopic('wafer'),
   /** Requests to the detector that owns the station (e.g. a re-baseline), from the API. */
   command: stationTopic('command'),
+  /** A service's health (ServiceHealth), retained; the instance is made topic-safe. */
+  health: (service: string, instance: string): string => `${TOPIC_ROOT}/_health/${service}/${instance.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+  /** Every service's health. */
+  allHealth: `${TOPIC_ROOT}/_health/+/+`,
   /** Messages that failed validation, republished with the reason. */
   deadLetter: `${TOPIC_ROOT}/_deadletter`,
   /** Wildcard subscription for one kind on every line and station. */

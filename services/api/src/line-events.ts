@@ -1,4 +1,4 @@
-import type { Anomaly, DataQualityEvent, StateMessage, StationMeta, StationStatus, Truth, WaferVerdict } from '@linewatch/protocol';
+import type { Anomaly, DataQualityEvent, ServiceHealth, StateMessage, StationMeta, StationStatus, Truth, WaferVerdict } from '@linewatch/protocol';
 
 /** What LineState tells the rest of the API. Mirrors the socket.io server events on purpose. */
 export interface LineEvents {
@@ -11,6 +11,8 @@ export interface LineEvents {
   wafer: (verdict: WaferVerdict) => void;
   quality: (event: DataQualityEvent) => void;
   broker: (link: { connected: boolean; at: number }) => void;
+  /** Every service's health, after one changed. */
+  services: (services: ServiceHealth[]) => void;
 }
 
 type Listener<E, K extends keyof E> = E[K] extends (...args: infer A) => void ? (...args: A) => void : never;

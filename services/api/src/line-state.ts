@@ -5,11 +5,13 @@ import {
   SNAPSHOT_WAFERS_PER_STATION,
   parseTopic,
   redactUrl,
+  ServiceHealthSchema,
   topics,
   type Anomaly,
   type Command,
   type LineSnapshot,
   type ReplayStatus,
+  type ServiceHealth,
   type StationTopicKind,
   type StationView,
 } from '@linewatch/protocol';
@@ -25,6 +27,8 @@ export const WATCHED_KINDS = ['meta', 'state', 'status', 'anomaly', 'truth', 'wa
 /** Retained topics a new replay clears on the replay line, so the last replay's stations do not linger. */
 const RETAINED_KINDS = ['meta', 'state', 'status'] as const satisfies readonly StationTopicKind[];
 const FIRST_CONNECT_WAIT_MS = 5_000;
+/** Where services publish their health (`topics.health`). */
+const HEALTH_PREFIX = topics.allHealth.replace('+/+', '');
 /** Clearing the replay line must not hold a replay up for long when the broker is away. */
 const CLEAR_WAIT_MS = 5_000;
 /** A command the broker has not confirmed by then is reported as failed to the caller (it may still go out). */
@@ -50,6 +54,8 @@ export class LineState {
   readonly live: LinePicture;
   /** Where replays from the page play into (REPLAY_LINE). */
   readonly replay: LinePicture;
+  /** Services (detectors) that serve the live line, by health topic, as they last reported. */
+  private readonly serviceHealth = new Map<string, ServiceHealth>();
 
   constructor(private readonly deps: LineStateDeps) {
     this.log = deps.logger.child({ module: 'line-state' });
@@ -175,6 +181,11 @@ export class LineState {
     this.log.info({ line, station, command }, 'command published');
   }
 
+  /** The live line's services, as they last reported. */
+  services(): ServiceHealth[] {
+    return [...this.serviceHealth.values()];
+  }
+
   snapshot(replay: ReplayStatus): LineSnapshot {
     return {
       line: this.line,
@@ -184,6 +195,7 @@ export class LineState {
       serverTime: Date.now(),
       brokerConnected: this.connected,
       staleAfterMs: this.deps.config.STALE_AFTER_MS,
+      services: this.services(),
       replay: {
         status: replay,
         stations: this.replay.stations(),
@@ -216,7 +228,7 @@ export class LineState {
   }
 
   private onConnect(client: MqttClient): void {
-    const filters = [this.line, this.replayLine].flatMap((line) => WATCHED_KINDS.map((kind) => topics.all(kind, line)));
+    const filters = [...[this.line, this.replayLine].flatMap((line) => WATCHED_KINDS.map((kind) => topics.all(kind, line))), topics.allHealth];
     client.subscribe(filters, { qos: 1 }, (err) => {
       if (err) this.log.error({ err: { message: err.message } }, 'subscribe failed');
       else this.log.info({ filters }, 'subscribed');
@@ -234,6 +246,7 @@ export class LineState {
 
   /** One wrapper around every message: nothing a publisher sends can throw out of here. */
   private onMessage(topic: string, payload: Buffer): void {
+    if (topic.startsWith(HEALTH_PREFIX)) return this.onHealth(topic, payload);
     const parsed = parseTopic(topic);
     const kind = parsed?.kind ?? 'unknown';
     try {
@@ -245,6 +258,29 @@ export class LineState {
     } catch (err) {
       this.log.error({ err, topic }, 'message handler failed');
       this.deps.metrics.rejects.inc({ kind });
+    }
+  }
+
+  /** A service's retained health; an empty payload clears it. Only services of the live line (or of every line) count. */
+  private onHealth(topic: string, payload: Buffer): void {
+    try {
+      if (payload.length === 0) {
+        if (this.serviceHealth.delete(topic)) this.bus.emit('services', this.services());
+        return;
+      }
+      const r = ServiceHealthSchema.safeParse(JSON.parse(payload.toString('utf8')));
+      if (!r.success) return this.reject('health', topic, r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      const health = r.data;
+      this.deps.metrics.messages.inc({ kind: 'health' });
+      if (health.line !== this.line && health.line !== '+') return;
+      const before = this.serviceHealth.get(topic);
+      // A last will carries the time the service connected: seen turning offline live, it went offline now.
+      const next = health.state === 'offline' && before !== undefined && before.state !== 'offline' ? { ...health, ts: Date.now() } : health;
+      this.serviceHealth.set(topic, next);
+      if (before?.state !== next.state) this.log.warn({ service: next.service, instance: next.instance, state: next.state, reason: next.reason }, 'service health changed');
+      this.bus.emit('services', this.services());
+    } catch (err) {
+      this.reject('health', topic, `not JSON: ${(err as Error).message}`);
     }
   }
 

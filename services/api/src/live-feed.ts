@@ -213,6 +213,7 @@ export class LiveFeed {
       // Ground truth of a replay is for backtests, not for the page.
       bus.on('truth', (t) => (t.line === live ? io.emit('truth', t) : undefined)),
       bus.on('broker', (b) => io.emit('broker', b)),
+      bus.on('services', (services) => io.emit('services', services)),
       replay.bus.on('status', (s) => progress.push(s)),
       replay.bus.on('reset', (line) => {
         // Statuses of the last replay still waiting must not land on the cleared line.

@@ -6,6 +6,7 @@ import type { DetectorConfig } from './config.js';
 import { DeadLetterer } from './dead-letter.js';
 import { EventBus } from './event-bus.js';
 import { DetectorHttp } from './http.js';
+import { Journal } from './journal.js';
 import { DetectorMetrics, type DetectorStats } from './metrics.js';
 import { ModelRegistry } from './model-registry.js';
 import { loadOnnxModel } from './model/onnx-model.js';
@@ -13,6 +14,7 @@ import type { StationModel } from './model/types.js';
 import { MqttIngest } from './mqtt-ingest.js';
 import { Publisher } from './publisher.js';
 import { Scorer } from './scorer.js';
+import { HealthReporter } from './service-health.js';
 import { StationTracker } from './station-tracker.js';
 import { StoreWriter } from './store-writer.js';
 import { BaselineStore } from './wafer/baselines.js';
@@ -52,7 +54,11 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     store: deps.store,
     metrics,
     logger,
-    options: { batchMax: config.writeBatchMax, flushMs: config.writeFlushMs, bufferMax: config.writeBufferMax },
+    options: {
+      batchMax: config.writeBatchMax, flushMs: config.writeFlushMs, bufferMax: config.writeBufferMax,
+      // One folder per client id: partitions on one host never share a journal, and a restarted instance finds its own.
+      journal: config.journal.maxBytes > 0 ? new Journal({ dir: path.join(config.journal.dir, config.mqtt.clientId), maxBytes: config.journal.maxBytes }) : undefined,
+    },
   });
   const scorer = new Scorer({ batchMax: config.batchMax, batchWaitMs: config.batchWaitMs, metrics, logger });
   const loadModel = deps.loadModel ?? loadOnnxModel;
@@ -67,6 +73,7 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     logger: logger.child({ module: 'dead-letter' }), metrics, publish, service: 'detector',
     publishPerS: config.deadLetterRate.perS, publishBurst: config.deadLetterRate.burst,
   });
+  const health = new HealthReporter({ instance: config.mqtt.clientId, line: config.line, storage: () => writer.storage, publish, logger });
   const ingest: MqttIngest = new MqttIngest({
     config,
     bus,
@@ -78,6 +85,15 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
       await writer.waitForRoom();
       await scorer.waitForBacklogBelow(scoreBacklogMax);
     },
+    // Each stage settles what it was handed before the next is asked: routed to the scorer, scored (so scores and
+    // anomalies reach the writer), then written or journaled.
+    durable: async () => {
+      await tracker.routed();
+      await scorer.drain();
+      await writer.durable(true);
+    },
+    will: health.will(),
+    onConnected: () => health.connected(),
   });
   const tracker = new StationTracker({
     bus, registry, scorer, metrics, logger,
@@ -94,8 +110,12 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     registry: metrics.registry,
     logger,
     ready: async () => {
-      const checks = { broker: ingest?.connected ?? false, store: writer.healthy && (await deps.store.ping().catch(() => false)) };
-      return { ready: checks.broker && checks.store, checks };
+      const storage = writer.storage;
+      const reachable = await deps.store.ping().catch(() => false);
+      const degraded = storage.state === 'degraded' || !reachable;
+      const checks = { broker: ingest?.connected ?? false, store: !degraded, storage: degraded ? 'degraded' : 'ok' };
+      const journal = { bytes: storage.journalBytes, points: storage.journalPoints, droppedJournalFull: storage.droppedJournalFull };
+      return { ready: checks.broker && checks.store, checks, journal, buffered: storage.buffered };
     },
   });
   bus.on('reading', ({ point }) => writer.addReading(point));
@@ -115,8 +135,9 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     async start() {
       if (started || stopped) return;
       started = true;
-      writer.start();
+      await writer.start();
       publisher.start();
+      health.start();
       tracker.start();
       wafers.start();
       await http.start();
@@ -139,8 +160,11 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
       await wafers.stop();
       await scorer.stop();
       publisher.stop();
-      await writer.stop();
-      await ingest.stop();
+      health.stop();
+      // Messages still waiting for their ack are acknowledged only if the writer kept everything (written or
+      // journaled); otherwise the broker redelivers them to the next run.
+      const kept = await writer.stop();
+      await ingest.stop(kept);
       await registry.stop();
       await waferRegistry.stop();
       await http.stop();

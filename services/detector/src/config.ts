@@ -47,8 +47,12 @@ export const DetectorEnvSchema = z.object({
   WRITE_BATCH_MAX: int(5000, 1),
   /** Longest time (ms) a point waits in the write buffer. */
   WRITE_FLUSH_MS: int(250, 1),
-  /** Buffered points at which ingest stops acking (broker-side backpressure) until the store catches up. */
+  /** Buffered points at which the buffer goes to the journal (or, without one, ingest stops reading until the store catches up). */
   WRITE_BUFFER_MAX: int(200_000, 1),
+  /** Where the write journal lives while the store is down or behind; each detector uses `{JOURNAL_DIR}/{MQTT_CLIENT_ID}`. */
+  JOURNAL_DIR: z.string().min(1).default('.data/journal'),
+  /** Disk budget of the journal; past it points are dropped and counted. 0 = no journal (retry from memory, then hold acks). */
+  JOURNAL_MAX_BYTES: int(1024 * 1024 * 1024, 0),
   /** Larger payloads are dead-lettered. */
   MAX_PAYLOAD_BYTES: int(65_536, 64),
   /** Valid snapshots a second one station may send before the excess is dead-lettered unscored (rate_limited); 0 = no limit. */
@@ -120,6 +124,8 @@ export interface DetectorConfig {
   readonly writeBatchMax: number;
   readonly writeFlushMs: number;
   readonly writeBufferMax: number;
+  /** The on-disk write journal (maxBytes 0: none). */
+  readonly journal: { readonly dir: string; readonly maxBytes: number };
   readonly maxPayloadBytes: number;
   /** Per-station snapshot rate (0 = no limit) and burst. */
   readonly stationRate: { readonly perS: number; readonly burst: number };
@@ -176,6 +182,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     writeBatchMax: e.WRITE_BATCH_MAX,
     writeFlushMs: e.WRITE_FLUSH_MS,
     writeBufferMax: e.WRITE_BUFFER_MAX,
+    journal: Object.freeze({ dir: path.resolve(REPO_ROOT, e.JOURNAL_DIR), maxBytes: e.JOURNAL_MAX_BYTES }),
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     stationRate: Object.freeze({ perS: e.MAX_RATE_PER_STATION, burst: e.RATE_BURST_PER_STATION }),
     deadLetterRate: Object.freeze({ perS: e.DEAD_LETTER_MAX_PER_S, burst: e.DEAD_LETTER_BURST }),

@@ -8,8 +8,8 @@ export interface HttpDeps {
   port: number;
   host: string;
   registry: prom.Registry;
-  /** Broker connected and store writable. */
-  ready: () => Promise<{ ready: boolean; checks: Record<string, boolean> }>;
+  /** Broker connected and storage not degraded; `checks` says which, other fields give detail. */
+  ready: () => Promise<{ ready: boolean; checks: Record<string, boolean | string> } & Record<string, unknown>>;
   logger: Logger;
 }
 

@@ -29,6 +29,9 @@ export interface DetectorStats {
   statesWritten: number;
   statesDropped: number;
   writeErrors: number;
+  /** Points written to the on-disk journal while the store was down or behind, and replayed from it to the store. */
+  journalSpilled: number;
+  journalReplayed: number;
   /** All points (readings, scores, anomalies, wafer verdicts, state changes) lost; also in linewatch_points_dropped_total. */
   dropped: number;
   unmodelled: number;
@@ -48,7 +51,7 @@ const ZERO: DetectorStats = {
   received: 0, valid: 0, deadLettered: 0, deadLettersUnpublished: 0, rateLimited: 0, skippedPartition: 0, ignored: 0, readingsAccepted: 0, readingsWritten: 0,
   readingsBuffered: 0, readingsDropped: 0, scoresWritten: 0, anomalies: 0, anomaliesWritten: 0, writeErrors: 0, dropped: 0,
   unmodelled: 0, dataQuality: 0, duplicates: 0, outOfOrder: 0, gaps: 0, qualityIssues: 0, unjudged: 0, scoreErrors: 0, handlerErrors: 0,
-  waferVerdictsWritten: 0, waferVerdictsDropped: 0, statesWritten: 0, statesDropped: 0,
+  waferVerdictsWritten: 0, waferVerdictsDropped: 0, statesWritten: 0, statesDropped: 0, journalSpilled: 0, journalReplayed: 0,
 };
 
 /**
@@ -99,7 +102,16 @@ export class DetectorMetrics {
   readonly commands = this.c('linewatch_commands_total', 'Commands received from the API, by type', ['type']);
   readonly qualityPublished = this.c('linewatch_quality_published_total', 'Data-quality events published', ['state']);
 
+  readonly journalSpilled = this.c('linewatch_journal_spilled_points_total', 'Points written to the on-disk journal because the store was down or behind');
+  readonly journalReplayed = this.c('linewatch_journal_replayed_points_total', 'Points replayed from the on-disk journal to the store');
+  readonly journalCorrupt = this.c('linewatch_journal_corrupt_records_total', 'Journal lines that did not parse and were skipped (a torn write or a damaged disk)');
+
   readonly writeBuffer = new prom.Gauge({ name: 'linewatch_write_buffer_points', help: 'Points waiting for the store', registers: [this.registry] });
+  readonly journalBytes = new prom.Gauge({ name: 'linewatch_journal_bytes', help: 'Bytes of the on-disk journal waiting for the store', registers: [this.registry] });
+  readonly journalPoints = new prom.Gauge({ name: 'linewatch_journal_points', help: 'Points in the on-disk journal waiting for the store', registers: [this.registry] });
+  readonly storageDegraded = new prom.Gauge({
+    name: 'linewatch_storage_degraded', help: '1 while the store is failing, the journal holds points, or the write buffer is full', registers: [this.registry],
+  });
   readonly connected = new prom.Gauge({ name: 'linewatch_mqtt_connected', help: '1 while the broker link is up', registers: [this.registry] });
   readonly stations = new prom.Gauge({ name: 'linewatch_stations', help: 'Stations tracked by this instance', registers: [this.registry] });
   readonly qualityActive = new prom.Gauge({ name: 'linewatch_data_quality_issues_active', help: 'Data-quality issues active now, all stations', registers: [this.registry] });

@@ -48,10 +48,12 @@ describe('MqttIngest dispatch', () => {
       logger,
       backpressure: () => false,
       waitForRoom: async () => undefined,
+      durable: async () => undefined,
     });
     const acked: (Error | undefined)[] = [];
-    const onPublish = (ingest as unknown as { onPublish: (t: string, p: Buffer, done: (err?: Error) => void) => void }).onPublish.bind(ingest);
-    onPublish('linewatch/v1/fab1/etch-01/telemetry', Buffer.from('{"ts":1,"seq":0,"values":{"a":1}}'), (err) => acked.push(err));
+    type Packet = { topic: string; payload: Buffer; qos: number };
+    const onPublish = (ingest as unknown as { onPublish: (p: Packet, done: (err?: Error) => void) => void }).onPublish.bind(ingest);
+    onPublish({ topic: 'linewatch/v1/fab1/etch-01/telemetry', payload: Buffer.from('{"ts":1,"seq":0,"values":{"a":1}}'), qos: 0 }, (err) => acked.push(err));
     expect(acked).toEqual([undefined]);
     expect(metrics.stats).toMatchObject({ received: 1, valid: 0, deadLettered: 1, handlerErrors: 1 });
     expect(published).toHaveLength(1);

@@ -8,6 +8,9 @@ import type { DetectorMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
 
 const SHARE_GROUP = 'linewatch-detectors';
+
+/** mqtt.js has no public call to acknowledge a message later; this is its internal one (see test/e2e/detector-crash). */
+type SendPacket = (packet: { cmd: 'puback'; messageId: number }, cb: () => void) => void;
 const RECONNECT_MIN_MS = 1000;
 const RECONNECT_MAX_MS = 30_000;
 const FIRST_CONNECT_WAIT_MS = 10_000;
@@ -28,14 +31,33 @@ export interface IngestDeps {
   deadLetters: DeadLetterer;
   metrics: DetectorMetrics;
   logger: Logger;
-  /** True while downstream buffers are full; the message is then acked only after `waitForRoom` resolves. */
+  /** True while downstream buffers are full; the next message is then read only after `waitForRoom` resolves. */
   backpressure: () => boolean;
   waitForRoom: () => Promise<void>;
+  /**
+   * Resolves once everything the messages handled so far produced (their readings, scores, anomalies, states) is
+   * written to the store or its journal. A QoS 1 message is acknowledged only after that.
+   */
+  durable: () => Promise<void>;
+  /** Published by the broker if it loses us without a clean stop (the service-health `offline` message). */
+  will?: { topic: string; payload: string; qos: 1; retain: true } | undefined;
+  /** Called after every connect. */
+  onConnected?: () => void;
 }
+
+/** Passed to mqtt.js's `done`: it then skips its own PUBACK (we send it once the message is durable) and reads on. */
+const ACK_LATER = new Error('acknowledged once durable');
 
 /**
  * The broker link: QoS 1 on a persistent session, validated dispatch, and the publish path for the rest
- * of the detector. Acks are delayed while downstream is full, so the broker (not our heap) holds the backlog.
+ * of the detector.
+ *
+ * A QoS 1 message is acknowledged only once what it produced is written to the store or the journal, so a
+ * kill -9 at any moment loses nothing: the broker redelivers every message not yet acknowledged, and the store's
+ * keys make a redelivered reading overwrite itself. Acks go out in groups: one durability wait covers every
+ * message that arrived while the previous one ran (group commit), so the store sees few, large writes under load
+ * and a lone message is written at once. Reading the next message never waits for an ack; it waits only while
+ * downstream is full, so the broker (not our heap) holds a backlog.
  */
 export class MqttIngest {
   private client: MqttClient | undefined;
@@ -44,6 +66,11 @@ export class MqttIngest {
   private readonly logger: Logger;
   /** Valid snapshots per station: a flooding station spends its own budget, not the detector's. */
   private readonly stationRate: RateLimiter | undefined;
+  /** QoS 1 messages handled but not yet acknowledged, with the connection they came on. */
+  private pendingAcks: { id: number; connection: number }[] = [];
+  /** Bumped on every connect: a message id only means something on the connection that delivered it. */
+  private connection = 0;
+  private acking: Promise<void> | undefined;
 
   constructor(private readonly deps: IngestDeps) {
     this.logger = deps.logger.child({ module: 'mqtt-ingest' });
@@ -69,12 +96,13 @@ export class MqttIngest {
       ...(m.username !== undefined ? { username: m.username } : {}),
       ...(m.password !== undefined ? { password: m.password } : {}),
       ...m.tls,
+      ...(this.deps.will ? { will: this.deps.will } : {}),
       // In MQTT 5 a session without an expiry ends at disconnect, which would make clean:false meaningless.
       ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: m.sessionExpiryS } } : {}),
     };
     const client = mqtt.connect(m.url, options);
     this.client = client;
-    client.handleMessage = (packet, done) => this.onPublish(packet.topic, packet.payload, done);
+    client.handleMessage = (packet, done) => this.onPublish(packet, done);
     client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
     client.on('close', () => {
       this.deps.metrics.connected.set(0);
@@ -105,9 +133,12 @@ export class MqttIngest {
   }
 
   private async onConnect(client: MqttClient, sessionPresent: boolean): Promise<void> {
+    // Acks still pending belong to the old connection; the broker redelivers those messages on this one.
+    this.connection++;
     this.deps.metrics.connected.set(1);
     client.options.reconnectPeriod = RECONNECT_MIN_MS;
     this.logger.info({ url: redactUrl(this.deps.config.mqtt.url), sessionPresent }, 'broker connected');
+    this.deps.onConnected?.();
     // With a session present the broker still has our subscriptions. But on this process's first connect we
     // subscribe anyway: retained meta/state are only delivered on subscribe, and our in-memory copy is new.
     if (sessionPresent && this.subscribedOnce) return;
@@ -143,7 +174,8 @@ export class MqttIngest {
     ];
   }
 
-  private onPublish(topic: string, payload: Buffer | string, done: (err?: Error) => void): void {
+  private onPublish(packet: { topic: string; payload: Buffer | string; qos: number; messageId?: number | undefined }, done: (err?: Error) => void): void {
+    const { topic, payload } = packet;
     // While stopping, leave the message unacked: the persistent session redelivers it to the next run.
     // done(err) skips the puback but lets mqtt.js go on reading packets, so acks of our last publishes still arrive.
     if (this.paused) return done(new Error('detector stopping; message left unacked for redelivery'));
@@ -162,11 +194,47 @@ export class MqttIngest {
         this.deps.deadLetters.deadLetter(topic, bytes, `handler error: ${(err as Error).message}`);
       }
     }
-    if (!this.deps.backpressure()) return done();
-    this.deps.waitForRoom().then(
-      () => done(),
-      () => done(),
-    );
+    const ackLater = packet.qos === 1 && packet.messageId !== undefined;
+    if (ackLater) {
+      this.pendingAcks.push({ id: packet.messageId!, connection: this.connection });
+      this.acking ??= this.ackWhenDurable();
+    }
+    const next = (): void => (ackLater ? done(ACK_LATER) : done());
+    if (!this.deps.backpressure()) return next();
+    this.deps.waitForRoom().then(next, next);
+  }
+
+  /** Acknowledges pending messages a group at a time, each group once what it produced is durable. */
+  private async ackWhenDurable(): Promise<void> {
+    try {
+      while (this.pendingAcks.length > 0 && !this.paused) {
+        const group = this.pendingAcks.splice(0);
+        await this.deps.durable();
+        // Stopping: the group goes back, and stop() acknowledges it only if the writer kept everything.
+        if (this.paused) {
+          this.pendingAcks.unshift(...group);
+          return;
+        }
+        this.sendAcks(group);
+      }
+    } catch (err) {
+      // durable() does not reject; should it, the messages stay unacked and the broker redelivers them.
+      this.logger.error({ err }, 'waiting for durable writes failed; messages left unacked for redelivery');
+    } finally {
+      this.acking = undefined;
+      if (this.pendingAcks.length > 0 && !this.paused) this.acking = this.ackWhenDurable();
+    }
+  }
+
+  private sendAcks(group: { id: number; connection: number }[]): void {
+    const client = this.client;
+    const send = (client as unknown as { _sendPacket?: SendPacket } | undefined)?._sendPacket;
+    if (!client?.connected || typeof send !== 'function') return;
+    for (const { id, connection } of group) {
+      // An id from an earlier connection could name another message now; the broker redelivers the old one.
+      if (connection !== this.connection) continue;
+      send.call(client, { cmd: 'puback', messageId: id }, () => undefined);
+    }
   }
 
   private dispatch(topic: string, payload: Buffer): void {
@@ -282,11 +350,17 @@ export class MqttIngest {
     this.paused = true;
   }
 
-  /** Closes the link after in-flight QoS 1 publishes are acknowledged (bounded wait). */
-  async stop(): Promise<void> {
+  /**
+   * Acknowledges what is still pending if `ackPending` (the writer kept everything), else leaves it for the
+   * broker to redeliver; then closes the link after in-flight QoS 1 publishes are acknowledged (bounded wait).
+   */
+  async stop(ackPending: boolean): Promise<void> {
     const client = this.client;
     if (!client) return;
     this.paused = true;
+    await this.acking;
+    if (ackPending) this.sendAcks(this.pendingAcks.splice(0));
+    else if (this.pendingAcks.length > 0) this.logger.warn({ messages: this.pendingAcks.length }, 'messages left unacked: the broker redelivers them to the next run');
     const closed = client.endAsync(false);
     const forced = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
     await Promise.race([closed, forced]);

@@ -48,6 +48,8 @@ export function makeWriter(store: Pick<Store, 'write'>, options: Partial<StoreWr
     logger: pino({ level: 'silent' }),
     options: { batchMax: 10, flushMs: 250, bufferMax: 1000, retryBaseMs: 100, retryMaxMs: 1000, ...options },
   });
-  writer.start();
+  // Without a journal, start() opens nothing and runs the loop at once; a test with a journal awaits start() itself
+  // (a second call is a no-op that returns the same promise).
+  void writer.start();
   return { writer, metrics };
 }
