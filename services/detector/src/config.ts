@@ -64,7 +64,9 @@ export const DetectorEnvSchema = z.object({
   /** Dead letters that may be republished at once above DEAD_LETTER_MAX_PER_S. */
   DEAD_LETTER_BURST: int(1000, 1),
   /** A snapshot or state change stamped further ahead of its arrival than this (ms) is dead-lettered (bad_timestamp). */
-  MAX_FUTURE_TS_MS: int(86_400_000, 1),
+  MAX_FUTURE_TS_MS: int(600_000, 1),
+  /** Stations (line/station pairs) one detector tracks at most; telemetry of any further one is dead-lettered (too_many_stations). */
+  MAX_STATIONS: int(2_000, 1),
   /** Consecutive anomalous samples that raise WARN (a single excursion only shows in the score). */
   WARN_AFTER: int(2, 1),
   /** Consecutive anomalous samples that raise ALARM. */
@@ -131,6 +133,7 @@ export interface DetectorConfig {
   readonly stationRate: { readonly perS: number; readonly burst: number };
   readonly deadLetterRate: { readonly perS: number; readonly burst: number };
   readonly maxFutureTsMs: number;
+  readonly maxStations: number;
   readonly warnAfter: number;
   readonly alarmAfter: number;
   readonly clearAfter: number;
@@ -187,6 +190,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     stationRate: Object.freeze({ perS: e.MAX_RATE_PER_STATION, burst: e.RATE_BURST_PER_STATION }),
     deadLetterRate: Object.freeze({ perS: e.DEAD_LETTER_MAX_PER_S, burst: e.DEAD_LETTER_BURST }),
     maxFutureTsMs: e.MAX_FUTURE_TS_MS,
+    maxStations: e.MAX_STATIONS,
     warnAfter: e.WARN_AFTER,
     alarmAfter: e.ALARM_AFTER,
     clearAfter: e.CLEAR_AFTER,

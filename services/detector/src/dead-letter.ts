@@ -7,11 +7,13 @@ export const DEAD_LETTER_MAX_PAYLOAD_CHARS = 2048;
 
 /** Reason classes are the metric label: bounded, unlike the free-text reasons. */
 export type DeadLetterClass =
-  | 'bad_topic' | 'too_large' | 'not_utf8' | 'invalid_json' | 'schema' | 'topic_mismatch' | 'handler_error' | 'rate_limited' | 'bad_timestamp';
+  | 'bad_topic' | 'too_large' | 'not_utf8' | 'invalid_json' | 'schema' | 'topic_mismatch' | 'handler_error' | 'rate_limited' | 'bad_timestamp'
+  | 'too_many_stations';
 
 /** Reason prefixes the detector itself writes (beyond decodePayload's), so classifyReason can tell them apart. */
 export const RATE_LIMITED_REASON = 'rate limited';
 export const FUTURE_TS_REASON = 'timestamp too far in the future';
+export const TOO_MANY_STATIONS_REASON = 'too many stations';
 
 /** Maps a decodePayload() reason to its class. */
 export function classifyReason(reason: string): DeadLetterClass {
@@ -23,6 +25,7 @@ export function classifyReason(reason: string): DeadLetterClass {
   if (reason.startsWith('handler error')) return 'handler_error';
   if (reason.startsWith(RATE_LIMITED_REASON)) return 'rate_limited';
   if (reason.startsWith(FUTURE_TS_REASON)) return 'bad_timestamp';
+  if (reason.startsWith(TOO_MANY_STATIONS_REASON)) return 'too_many_stations';
   return 'schema';
 }
 

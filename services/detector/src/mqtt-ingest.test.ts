@@ -60,3 +60,42 @@ describe('MqttIngest dispatch', () => {
     expect(JSON.parse(published[0]!.payload)).toMatchObject({ topic: 'linewatch/v1/fab1/etch-01/telemetry', reason: 'handler error: boom' });
   });
 });
+
+describe('MqttIngest station cap', () => {
+  it('dead-letters telemetry, meta and state of stations past MAX_STATIONS, and keeps serving the ones it has', () => {
+    const logger = pino({ level: 'silent' });
+    const metrics = new DetectorMetrics();
+    const bus = new EventBus(logger, metrics);
+    const seen: string[] = [];
+    bus.on('telemetry', ({ station }) => {
+      seen.push(station);
+    });
+    bus.on('state', ({ station }) => {
+      seen.push(`state:${station}`);
+    });
+    const published: string[] = [];
+    const ingest = new MqttIngest({
+      config: loadDetectorConfig({ MAX_STATIONS: '2', MAX_RATE_PER_STATION: '0' }),
+      bus, metrics, logger,
+      deadLetters: new DeadLetterer({ logger, metrics, publish: (_topic, payload) => published.push(payload), service: 'detector' }),
+      backpressure: () => false,
+      waitForRoom: async () => undefined,
+      durable: async () => undefined,
+    });
+    type Packet = { topic: string; payload: Buffer; qos: number };
+    const onPublish = (ingest as unknown as { onPublish: (p: Packet, done: (err?: Error) => void) => void }).onPublish.bind(ingest);
+    const telemetry = (station: string, seq: number) =>
+      onPublish({ topic: `linewatch/v1/fab1/${station}/telemetry`, payload: Buffer.from(JSON.stringify({ ts: Date.now(), seq, values: { a: 1 } })), qos: 0 }, () => undefined);
+    telemetry('etch-01', 0);
+    telemetry('etch-02', 0);
+    telemetry('made-up-1', 0);
+    onPublish({ topic: 'linewatch/v1/fab1/made-up-2/state', payload: Buffer.from(JSON.stringify({ state: 'PRODUCTIVE', since: Date.now() })), qos: 0 }, () => undefined);
+    telemetry('etch-01', 1);
+    expect(seen).toEqual(['etch-01', 'etch-02', 'etch-01']);
+    expect(published.map((p) => (JSON.parse(p) as { reason: string }).reason)).toEqual([
+      'too many stations: this detector already tracks 2 (MAX_STATIONS)',
+      'too many stations: this detector already tracks 2 (MAX_STATIONS)',
+    ]);
+    expect(metrics.stats).toMatchObject({ received: 5, valid: 3, deadLettered: 2 });
+  });
+});

@@ -2,7 +2,7 @@ import { CommandSchema, decodePayload, parseTopic, redactUrl, StateMessageSchema
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DetectorConfig } from './config.js';
-import { FUTURE_TS_REASON, RATE_LIMITED_REASON, type DeadLetterer } from './dead-letter.js';
+import { FUTURE_TS_REASON, RATE_LIMITED_REASON, TOO_MANY_STATIONS_REASON, type DeadLetterer } from './dead-letter.js';
 import type { EventBus } from './event-bus.js';
 import type { DetectorMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit.js';
@@ -71,6 +71,8 @@ export class MqttIngest {
   /** Bumped on every connect: a message id only means something on the connection that delivered it. */
   private connection = 0;
   private acking: Promise<void> | undefined;
+  /** Stations whose telemetry was accepted: per-station state (windows, rate buckets) is kept for at most MAX_STATIONS of them. */
+  private readonly stations = new Set<string>();
 
   constructor(private readonly deps: IngestDeps) {
     this.logger = deps.logger.child({ module: 'mqtt-ingest' });
@@ -279,13 +281,30 @@ export class MqttIngest {
     if (!r.ok) return this.deadLetters(topic, payload, r.reason);
     const receivedAt = Date.now();
     if (this.tooFarAhead(r.value.ts, receivedAt)) return this.deadLetters(topic, payload, `${FUTURE_TS_REASON}: ts ${r.value.ts}`);
+    if (!this.admit(t, topic, payload)) return;
+    const key = `${t.line}/${t.station}`;
     // Checked after validation, so a station's garbage does not spend the budget of its good snapshots.
-    if (this.stationRate && !this.stationRate.take(`${t.line}/${t.station}`)) {
+    if (this.stationRate && !this.stationRate.take(key)) {
       this.deps.metrics.stats.rateLimited++;
       return this.deadLetters(topic, payload, `${RATE_LIMITED_REASON}: over ${this.deps.config.stationRate.perS} snapshots/s`);
     }
     this.valid('telemetry');
     this.deps.bus.emit('telemetry', { line: t.line, station: t.station, telemetry: r.value, receivedAt });
+  }
+
+  /**
+   * Every new station id costs memory for good (its window, decision, quality rules): a sender making up ids must
+   * not grow it without bound. A real line has hundreds of tools, not thousands. False: dead-lettered.
+   */
+  private admit(t: ParsedTopic, topic: string, payload: Buffer): boolean {
+    const key = `${t.line}/${t.station}`;
+    if (this.stations.has(key)) return true;
+    if (this.stations.size >= this.deps.config.maxStations) {
+      this.deadLetters(topic, payload, `${TOO_MANY_STATIONS_REASON}: this detector already tracks ${this.deps.config.maxStations} (MAX_STATIONS)`);
+      return false;
+    }
+    this.stations.add(key);
+    return true;
   }
 
   private onMeta(t: ParsedTopic, topic: string, payload: Buffer): void {
@@ -295,6 +314,7 @@ export class MqttIngest {
     if (r.value.line !== t.line || r.value.station !== t.station) {
       return this.deadLetters(topic, payload, `meta ids ${r.value.line}/${r.value.station} do not match the topic`);
     }
+    if (!this.admit(t, topic, payload)) return;
     this.valid('meta');
     this.deps.bus.emit('meta', { meta: r.value });
   }
@@ -304,6 +324,7 @@ export class MqttIngest {
     const r = decodePayload(payload, StateMessageSchema, this.deps.config.maxPayloadBytes);
     if (!r.ok) return this.deadLetters(topic, payload, r.reason);
     if (this.tooFarAhead(r.value.since, Date.now())) return this.deadLetters(topic, payload, `${FUTURE_TS_REASON}: since ${r.value.since}`);
+    if (!this.admit(t, topic, payload)) return;
     this.valid('state');
     this.deps.bus.emit('state', { line: t.line, station: t.station, state: r.value });
   }
