@@ -81,6 +81,7 @@ export function createApi(config: ApiConfig, deps: ApiDeps): Api {
       tickMs: 1_000,
     },
     bus: lineState.bus,
+    line: lineState.line,
     logger: deps.logger,
     store: deps.store,
     registry: metrics.registry,

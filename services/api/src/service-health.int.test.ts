@@ -10,6 +10,7 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import { topics, type ClientToServerEvents, type LineSnapshot, type ServerToClientEvents, type ServiceHealth } from '@linewatch/protocol';
 import { SqliteStore } from '@linewatch/store';
 import { TEST_MQTT_URL, requireServices } from '../../../test/support/services.js';
+import { detectorStation } from './alerts/observations.js';
 import { createApi, loadApiConfig, type Api } from './app.js';
 import { uniqueLine } from './testing/fixtures.js';
 
@@ -66,7 +67,7 @@ describe.skipIf(!ok)('detector health through the API (real Mosquitto, real sock
   beforeAll(async () => {
     await store.init();
     pub = await connectMqtt('pub');
-    api = createApi(loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: '0', MQTT_URL: TEST_MQTT_URL, LINE: line }), { store, logger: pino({ level: 'silent' }) });
+    api = createApi(loadApiConfig({ ALERTS_DB_PATH: ':memory:', PORT: '0', MQTT_URL: TEST_MQTT_URL, LINE: line, ALERT_FOR_MS: '500' }), { store, logger: pino({ level: 'silent' }) });
     url = (await api.start()).url;
     client = connectSocket(url, { transports: ['websocket'], reconnection: false });
     client.on('services', (services) => events.push(services));
@@ -140,6 +141,12 @@ describe.skipIf(!ok)('detector health through the API (real Mosquitto, real sock
     expect(offline).toMatchObject({ instance: id, line, state: 'offline', reason: will.reason });
     expect(offline?.ts).toBeGreaterThanOrEqual(lostAt);
     expect(offline?.ts).toBeLessThanOrEqual(Date.now());
+    // Nobody may be watching the line now: after ALERT_FOR_MS it is a critical alert, which pages (webhooks).
+    const station = detectorStation(id);
+    await vi.waitFor(async () => {
+      const alert = (await snapshot()).alerts?.find((a) => a.station === station && a.source === 'detector/offline');
+      expect(alert).toMatchObject({ line, state: 'firing', severity: 'critical', class: 'data_quality' });
+    }, { timeout: 10_000, interval: 250 });
     detector.end(true);
   });
 

@@ -50,6 +50,8 @@ export class Alerting {
     private readonly deps: {
       options: AlertingOptions;
       bus: TypedBus<LineEvents>;
+      /** The live line: a detector's own trouble (offline, storage degraded) is raised as an alert on it. */
+      line?: string;
       logger: Logger;
       /** The system of record the alert history is exported to as events; none in unit tests. */
       store?: Store;
@@ -102,6 +104,12 @@ export class Alerting {
       bus.on('status', (s) => feed.status(s)),
       bus.on('anomaly', (a) => feed.anomaly(a)),
       bus.on('wafer', (v) => feed.wafer(v)),
+      bus.on('services', (services) => {
+        for (const health of services) {
+          const line = this.deps.line ?? health.line;
+          if (line !== '+') feed.service(line, health);
+        }
+      }),
       bus.on('state', (u) => {
         feed.state(u);
         // A tool going down mutes its open alerts at once, not at its next status.

@@ -126,3 +126,28 @@ describe('ObservationFeed: wafer verdicts', () => {
     expect(by('model').at(-1)?.rules).toBeUndefined();
   });
 });
+
+describe('ObservationFeed: a detector\'s own health', () => {
+  const health = (state: 'ok' | 'degraded' | 'offline', droppedJournalFull = 0) => ({
+    service: 'detector' as const, instance: 'linewatch-detector-0', line: 'fab1', state, ts: 5,
+    storage: { state: state === 'degraded' ? ('degraded' as const) : ('ok' as const), failing: state === 'degraded', buffered: 0, journalBytes: 0, journalPoints: 0, droppedJournalFull },
+  });
+
+  it('raises detector/offline (critical) and detector/storage (warning) on the detector as the station', () => {
+    const { f, by } = feed();
+    f.service('fab1', health('ok'));
+    f.service('fab1', health('degraded'));
+    f.service('fab1', health('offline'));
+    f.service('fab1', health('ok'));
+    expect(by('detector/offline').map((o) => [o.active, o.severity])).toEqual([[false, 'critical'], [false, 'critical'], [true, 'critical'], [false, 'critical']]);
+    // Offline says nothing new about storage: that alert is left as it was.
+    expect(by('detector/storage').map((o) => [o.active, o.severity])).toEqual([[false, 'warning'], [true, 'warning'], [false, 'warning']]);
+    expect(by('detector/storage')[1]).toMatchObject({ line: 'fab1', station: 'linewatch-detector-0', class: 'data_quality', replay: false, contributors: [] });
+  });
+
+  it('is critical once points are being dropped, and makes any instance id a safe station id', () => {
+    const { f, by } = feed();
+    f.service('fab1', { ...health('degraded', 12), instance: '_det/0' });
+    expect(by('detector/storage')[0]).toMatchObject({ active: true, severity: 'critical', station: 'd_det_0' });
+  });
+});

@@ -5,6 +5,7 @@ import type {
   EquipmentState,
   RuleHit,
   SampleVerdictSummary,
+  ServiceHealth,
   Severity,
   StateMessage,
   StationStatus,
@@ -14,7 +15,17 @@ import type {
 import type { AlertClass, Observation } from './types.js';
 
 /** Alert sources the detector's verdicts feed: its model score, and the station's data-quality and liveness. */
-export const SOURCES = { model: 'model', dataQuality: 'data_quality', offline: 'offline' } as const;
+export const SOURCES = {
+  model: 'model', dataQuality: 'data_quality', offline: 'offline',
+  /** A detector's own trouble, raised on the line it watches with the detector's instance as the station. */
+  detectorOffline: 'detector/offline', storage: 'detector/storage',
+} as const;
+
+/** A detector instance (its MQTT client id) as an alert's station: an id safe in a topic, a URL and a tag. */
+export function detectorStation(instance: string): string {
+  const safe = instance.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+  return /^[A-Za-z0-9]/.test(safe) ? safe : `d${safe.slice(0, 63)}`;
+}
 
 /**
  * The alert source of a station's wafer-level verdicts on one recipe step: one alert per step, `wafer/{recipe}/{step}`
@@ -142,6 +153,23 @@ export class ObservationFeed {
       lastWafer: summary(v),
       lastSample,
     });
+  }
+
+  /**
+   * A detector's health: `detector/offline` (critical: nothing scores its stations) while it is offline, and
+   * `detector/storage` (warning; critical once points are being dropped) while its storage is degraded. The station
+   * is the detector's instance. Like every alert they fire only after ALERT_FOR_MS, so a blip pages nobody.
+   */
+  service(line: string, h: ServiceHealth): void {
+    const base = {
+      line, station: detectorStation(h.instance), class: 'data_quality' as const, at: this.deps.now(),
+      score: null, threshold: null, modelVersion: null, contributors: [], equipmentState: null, replay: false, level: 'sample' as const,
+    };
+    this.deps.emit({ ...base, source: SOURCES.detectorOffline, active: h.state === 'offline', severity: 'critical' });
+    // An offline detector's last word on its storage is stale: that alert stays as it was until it is back.
+    if (h.state === 'offline') return;
+    const dropping = (h.storage?.droppedJournalFull ?? 0) > 0;
+    this.deps.emit({ ...base, source: SOURCES.storage, active: h.state === 'degraded', severity: dropping ? 'critical' : 'warning' });
   }
 
   private emit(s: StationStatus, m: StationMemory, source: string, cls: AlertClass, active: boolean): void {
