@@ -8,6 +8,7 @@ export { InfluxStore, type InfluxStoreConfig } from './influx-store.js';
 export { SqliteStore, type SqliteStoreConfig } from './sqlite-store.js';
 export { byNewestStep } from './influx-wafer-verdicts.js';
 export { StoreEnvSchema, storeConfigFromEnv, type StoreEnv } from './env.js';
+export { initStore } from './init-retry.js';
 
 export interface StoreConfig {
   /** When set, InfluxDB is the system of record; otherwise the embedded SQLite file at `sqlitePath`. */

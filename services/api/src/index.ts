@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createStore, storeConfigFromEnv } from '@linewatch/store';
+import { createStore, initStore, storeConfigFromEnv } from '@linewatch/store';
 import { createApi } from './app.js';
 import { REPO_ROOT, loadApiConfig, type ApiConfig } from './config.js';
 
@@ -19,7 +19,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const store = createStore(storeConfigFromEnv(config, REPO_ROOT), logger);
-  await store.init();
+  // The page and the live feed work without the store (history and alert export wait for it), so a store that is
+  // down does not keep the API from starting.
+  const setup = await initStore(store, logger);
   const api = createApi(config, { store, logger });
   await api.start();
 
@@ -27,6 +29,7 @@ async function main(): Promise<void> {
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    setup.stop();
     logger.info({ signal }, 'stopping');
     try {
       await api.stop();
