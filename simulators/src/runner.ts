@@ -1,4 +1,4 @@
-import { redactUrl } from '@linewatch/protocol';
+import { cappedReconnect, redactUrl } from '@linewatch/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { LineSimulator, SimMessage } from './simulator.js';
@@ -47,7 +47,7 @@ export class SimulatorRunner {
 
   async start(): Promise<void> {
     const log = this.deps.logger;
-    const client = mqtt.connect(this.deps.mqttUrl, {
+    const client = cappedReconnect(mqtt.connect(this.deps.mqttUrl, {
       clientId: this.deps.clientId ?? `linewatch-sim-${process.pid}`,
       clean: true,
       reconnectPeriod: 1000,
@@ -55,7 +55,7 @@ export class SimulatorRunner {
       ...(this.deps.password ? { password: this.deps.password } : {}),
       ...this.deps.tls,
       connectTimeout: CONNECT_TIMEOUT_MS,
-    });
+    }));
     this.client = client;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`no MQTT connection to ${redactUrl(this.deps.mqttUrl)} within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);

@@ -5,3 +5,4 @@ export * from './events.js';
 export * from './decode.js';
 export * from './redact.js';
 export * from './env.js';
+export * from './reconnect.js';

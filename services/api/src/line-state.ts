@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   CommandSchema,
   SNAPSHOT_WAFERS_PER_STATION,
+  cappedReconnect,
   parseTopic,
   redactUrl,
   ServiceHealthSchema,
@@ -81,7 +82,7 @@ export class LineState {
   async start(): Promise<void> {
     const { config } = this.deps;
     // We subscribe on every connect ourselves, so the retained picture is re-sent after an outage.
-    const client = mqtt.connect(config.MQTT_URL, brokerOptions(config));
+    const client = cappedReconnect(mqtt.connect(config.MQTT_URL, brokerOptions(config)));
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => this.setConnected(false));

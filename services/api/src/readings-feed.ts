@@ -5,6 +5,7 @@ import { z } from 'zod';
 import {
   IdSchema,
   TelemetrySchema,
+  cappedReconnect,
   decodePayload,
   parseTopic,
   topics,
@@ -74,7 +75,7 @@ export class ReadingsFeed {
     const { config } = this.deps;
     const connect = this.deps.connect ?? mqtt.connect;
     // A clean session forgets subscriptions; on every connect we subscribe to what is watched now.
-    const client = connect(config.MQTT_URL, brokerOptions(config, 'readings'));
+    const client = cappedReconnect(connect(config.MQTT_URL, brokerOptions(config, 'readings')));
     this.client = client;
     client.on('connect', () => {
       const filters = [...this.watched.values()].map((w) => topics.telemetry(w.line, w.station));

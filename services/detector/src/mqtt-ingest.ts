@@ -1,4 +1,4 @@
-import { CommandSchema, decodePayload, parseTopic, redactUrl, StateMessageSchema, StationMetaSchema, TelemetrySchema, topics, type ParsedTopic } from '@linewatch/protocol';
+import { CommandSchema, cappedReconnect, decodePayload, parseTopic, redactUrl, StateMessageSchema, StationMetaSchema, TelemetrySchema, topics, type ParsedTopic } from '@linewatch/protocol';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { DetectorConfig } from './config.js';
@@ -11,8 +11,6 @@ const SHARE_GROUP = 'linewatch-detectors';
 
 /** mqtt.js has no public call to acknowledge a message later; this is its internal one (see test/e2e/detector-crash). */
 type SendPacket = (packet: { cmd: 'puback'; messageId: number }, cb: () => void) => void;
-const RECONNECT_MIN_MS = 1000;
-const RECONNECT_MAX_MS = 30_000;
 const FIRST_CONNECT_WAIT_MS = 10_000;
 
 /** FNV-1a 32-bit: stable across processes and versions, unlike anything seeded per run. */
@@ -91,7 +89,6 @@ export class MqttIngest {
       // A persistent session: the broker queues QoS 1 telemetry while we restart or reconnect.
       clean: false,
       protocolVersion: m.protocolVersion,
-      reconnectPeriod: RECONNECT_MIN_MS,
       connectTimeout: 10_000,
       // We resubscribe ourselves, knowing why (see onConnect).
       resubscribe: false,
@@ -102,15 +99,12 @@ export class MqttIngest {
       // In MQTT 5 a session without an expiry ends at disconnect, which would make clean:false meaningless.
       ...(m.protocolVersion === 5 ? { properties: { sessionExpiryInterval: m.sessionExpiryS } } : {}),
     };
-    const client = mqtt.connect(m.url, options);
+    // Capped exponential backoff (1 s … 10 s) between attempts while the broker is away.
+    const client = cappedReconnect(mqtt.connect(m.url, options));
     this.client = client;
     client.handleMessage = (packet, done) => this.onPublish(packet, done);
     client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
-    client.on('close', () => {
-      this.deps.metrics.connected.set(0);
-      // Capped exponential backoff: mqtt.js reads reconnectPeriod afresh before each attempt.
-      client.options.reconnectPeriod = Math.min(RECONNECT_MAX_MS, (client.options.reconnectPeriod ?? RECONNECT_MIN_MS) * 2);
-    });
+    client.on('close', () => this.deps.metrics.connected.set(0));
     client.on('offline', () => this.logger.warn({ url: redactUrl(m.url) }, 'broker offline; reconnecting'));
     client.on('error', (err) => this.logger.warn({ err: { message: err.message } }, 'mqtt error'));
     await this.waitForFirstSubscription();
@@ -138,7 +132,6 @@ export class MqttIngest {
     // Acks still pending belong to the old connection; the broker redelivers those messages on this one.
     this.connection++;
     this.deps.metrics.connected.set(1);
-    client.options.reconnectPeriod = RECONNECT_MIN_MS;
     this.logger.info({ url: redactUrl(this.deps.config.mqtt.url), sessionPresent }, 'broker connected');
     this.deps.onConnected?.();
     // With a session present the broker still has our subscriptions. But on this process's first connect we

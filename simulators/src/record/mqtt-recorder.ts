@@ -1,4 +1,4 @@
-import { redactUrl, topics } from '@linewatch/protocol';
+import { cappedReconnect, redactUrl, topics } from '@linewatch/protocol';
 import { RecordingWriter, type RecordingHeader } from '@linewatch/recording';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -112,11 +112,11 @@ export class MqttRecorder {
       // that data belongs to no recording. The real link then keeps its session across reconnects.
       const wipe = await mqtt.connectAsync(url, { ...base, clean: true, reconnectPeriod: 0 }, false);
       await wipe.endAsync();
-      const client = await mqtt.connectAsync(url, {
+      const client = cappedReconnect(await mqtt.connectAsync(url, {
         ...base,
         clean: false,
         ...(protocolVersion === 5 ? { properties: { sessionExpiryInterval: sessionExpiryS } } : {}),
-      }, false);
+      }, false));
       this.client = client;
       client.handleMessage = (packet, done) => this.onPublish(packet.topic, packet.payload, done);
       client.on('connect', (connack) => {

@@ -1,4 +1,4 @@
-import { redactUrl } from '@linewatch/protocol';
+import { cappedReconnect, redactUrl } from '@linewatch/protocol';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { BrokerTls } from '@linewatch/protocol/node';
@@ -70,7 +70,7 @@ export class MqttReplaySink implements ReplaySink {
     const where = redactUrl(options.url);
     let client: MqttClient;
     try {
-      client = await mqtt.connectAsync(options.url, {
+      client = cappedReconnect(await mqtt.connectAsync(options.url, {
         clientId: options.clientId,
         clean: true,
         reconnectPeriod: 1000,
@@ -78,7 +78,7 @@ export class MqttReplaySink implements ReplaySink {
         ...(options.username ? { username: options.username } : {}),
         ...(options.password ? { password: options.password } : {}),
         ...options.tls,
-      }, false);
+      }, false));
     } catch (err) {
       throw new Error(`replay cannot connect to ${where}`, { cause: err });
     }
