@@ -18,7 +18,7 @@ function monitorMessage(state: DashboardState, serverNow: number): string {
   const slow = degraded[0];
   if (!slow) return '';
   const points = slow.storage?.journalPoints ?? 0;
-  const key = slow.storage?.droppedJournalFull ? 'banner.storageDropping' : slow.storage?.failing ? 'banner.storageDown' : 'banner.storageCatchingUp';
+  const key = slow.storage?.dropping ? 'banner.storageDropping' : slow.storage?.failing ? 'banner.storageDown' : 'banner.storageCatchingUp';
   return t(key, { instance: slow.instance, points: formatCount(points), dropped: formatCount(slow.storage?.droppedJournalFull ?? 0) });
 }
 

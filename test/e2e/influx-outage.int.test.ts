@@ -26,6 +26,9 @@ const clientId = `lw-outage-detector-${runId}`;
 /** The second case: a kill -9 while the journal holds the outage. */
 const crashLineId = `outage-kill-${runId}`;
 const crashClientId = `lw-outage-kill-detector-${runId}`;
+/** The third: a kill -9 while a store write hangs. */
+const hangLineId = `outage-hang-${runId}`;
+const hangClientId = `lw-outage-hang-detector-${runId}`;
 
 const RATE_HZ = 20;
 const HEALTHY_MS = 15_000;
@@ -52,8 +55,8 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
   let detector: DetectorChild | undefined;
 
   /** Plain HTTP rather than the `influx` client: its host backoff would keep a query failing after influxd is back. */
-  async function influxQuery(q: string): Promise<{ tags?: Record<string, string>; values: unknown[][] }[]> {
-    const res = await fetch(`${influxd.url}/query?db=${database}&q=${encodeURIComponent(q)}`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
+  async function influxQuery(q: string, db = database): Promise<{ tags?: Record<string, string>; values: unknown[][] }[]> {
+    const res = await fetch(`${influxd.url}/query?db=${db}&q=${encodeURIComponent(q)}`, { method: 'POST', signal: AbortSignal.timeout(5_000) });
     const body = (await res.json()) as { results?: { error?: string; series?: { tags?: Record<string, string>; values: unknown[][] }[] }[]; error?: string };
     const error = body.error ?? body.results?.find((r) => r.error)?.error;
     if (!res.ok || error) throw new Error(`influx query failed (${res.status}): ${error ?? ''}: ${q}`);
@@ -61,12 +64,12 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
   }
 
   /** Readings per station in InfluxDB: all points, and distinct seq (equal unless one reading landed twice). */
-  async function storedCounts(forLine = lineId): Promise<Map<string, { count: number; distinct: number }>> {
-    const series = await influxQuery(`SELECT COUNT(seq), COUNT(DISTINCT(seq)) FROM reading WHERE line = '${forLine}' GROUP BY station`);
+  async function storedCounts(forLine = lineId, db = database): Promise<Map<string, { count: number; distinct: number }>> {
+    const series = await influxQuery(`SELECT COUNT(seq), COUNT(DISTINCT(seq)) FROM reading WHERE line = '${forLine}' GROUP BY station`, db);
     return new Map(series.map((s) => [s.tags?.station ?? '', { count: Number(s.values[0]?.[1] ?? 0), distinct: Number(s.values[0]?.[2] ?? 0) }]));
   }
 
-  const storedTotal = async (forLine = lineId): Promise<number> => [...(await storedCounts(forLine)).values()].reduce((a, b) => a + b.count, 0);
+  const storedTotal = async (forLine = lineId, db = database): Promise<number> => [...(await storedCounts(forLine, db)).values()].reduce((a, b) => a + b.count, 0);
 
   /** Stored readings of each station with seq at most `upTo` of that station: the backlog of the outage, once it equals what was sent. */
   async function storedUpTo(upTo: Map<string, number>): Promise<number> {
@@ -102,14 +105,14 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     await killIfRunning(detector);
     // Clear what this run retained, and end the detector's persistent session, so the shared broker forgets the run.
     if (publisher) {
-      for (const l of [lineId, crashLineId]) {
+      for (const l of [lineId, crashLineId, hangLineId]) {
         for (const s of line.stations) {
           for (const kind of ['status', 'meta', 'state'] as const) await publisher.publishAsync(topics[kind](l, s.id), '', { retain: true, qos: 1 }).catch(() => undefined);
         }
       }
       await publisher.endAsync();
     }
-    for (const id of [clientId, crashClientId]) {
+    for (const id of [clientId, crashClientId, hangClientId]) {
       const cleaner = ok ? await mqtt.connectAsync(TEST_MQTT_URL, { clientId: id, clean: true }).catch(() => undefined) : undefined;
       await cleaner?.publishAsync(topics.health('detector', id), '', { retain: true, qos: 1 }).catch(() => undefined);
       await cleaner?.endAsync();
@@ -292,24 +295,24 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     expect(stop.stats?.dropped).toBe(0);
   });
 
-  it('loses nothing when the detector is killed (-9) while the journal holds an outage, and replays it after the restart', { timeout: 180_000 }, async () => {
-    const journal = await mkdtemp(path.join(tmpdir(), 'lw-outage-kill-journal-'));
-    tempDirs.push(journal);
-    const env = {
-      MQTT_URL: TEST_MQTT_URL, MQTT_CLIENT_ID: crashClientId, LINE: crashLineId, INFLUX_URL: influxd.url, INFLUX_DATABASE: database,
-      MODELS_DIR: modelsDir, MODEL_RELOAD_MS: '0', WARMUP_MS: '0', JOURNAL_DIR: journal, LOG_LEVEL: 'warn',
-    };
-    const first = await spawnDetector(env);
-    detector = first;
-    const sim = new LineSimulator({ line: { ...line, line: crashLineId }, scenario: { faults: [] }, seed: 12, rateHz: RATE_HZ, startTs: Date.now() });
+  /**
+   * A line publishing on its own clock at RATE_HZ per station (QoS 1), and what it sent, per station. Its telemetry
+   * starts once the detector on `port` has taken the line's retained meta and state: it is subscribed by then, so
+   * its persistent session holds everything after.
+   */
+  async function streamLine(lineName: string, seed: number, port: number) {
+    const sim = new LineSimulator({ line: { ...line, line: lineName }, scenario: { faults: [] }, seed, rateHz: RATE_HZ, startTs: Date.now() });
     const sent = new Map<string, Set<number>>(line.stations.map((s) => [s.id, new Set()]));
     const acks: Promise<unknown>[] = [];
     const send = (m: SimMessage): void => {
       acks.push(publisher!.publishAsync(m.topic, JSON.stringify(m.payload), { qos: 1, retain: m.retain }));
       const station = m.topic.split('/').at(-2)!;
-      if (m.topic === topics.telemetry(crashLineId, station)) sent.get(station)!.add((m.payload as { seq: number }).seq);
+      if (m.topic === topics.telemetry(lineName, station)) sent.get(station)!.add((m.payload as { seq: number }).seq);
     };
     for (const m of sim.initialMessages()) send(m);
+    await until('the detector subscribed (it took the retained meta and state)', async () => ((await detectorMetrics(port)).get('linewatch_messages_valid_total') ?? 0) >= 2 * line.stations.length, {
+      timeoutMs: 20_000, intervalMs: 100,
+    });
     let publishing = true;
     const began = Date.now();
     const streaming = (async () => {
@@ -318,47 +321,108 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
         await sleep(Math.max(0, began + tick * (1000 / RATE_HZ) - Date.now()));
       }
     })();
+    return {
+      sent,
+      async stop(): Promise<number> {
+        publishing = false;
+        await streaming;
+        await Promise.all(acks);
+        return [...sent.values()].reduce((a, b) => a + b.size, 0);
+      },
+    };
+  }
 
-    await sleep(3_000);
+  /** Waits (bounded) until `db` holds every reading sent on `lineName`, then checks it per station: all there, none twice. */
+  async function expectAllStored(db: string, lineName: string, sent: Map<string, Set<number>>, total: number): Promise<{ stored: number; waitedMs: number }> {
+    const began = Date.now();
+    let stored = 0;
+    await until('every reading sent stored', async () => (stored = await storedTotal(lineName, db).catch(() => 0)) >= total, {
+      timeoutMs: 60_000, intervalMs: 250, progress: () => ({ stored, total }),
+    }).catch(() => undefined);
+    const counts = await storedCounts(lineName, db);
+    for (const [station, seqs] of sent) {
+      expect(counts.get(station)?.count, `${station}: COUNT(seq)`).toBe(seqs.size);
+      expect(counts.get(station)?.distinct, `${station}: COUNT(DISTINCT(seq))`).toBe(seqs.size);
+    }
+    return { stored, waitedMs: Date.now() - began };
+  }
+
+  it('loses nothing when a detector started while influxd is down is killed (-9) with an outage in its journal, on a database not yet made', { timeout: 180_000 }, async () => {
+    const journal = await mkdtemp(path.join(tmpdir(), 'lw-outage-kill-journal-'));
+    tempDirs.push(journal);
+    // A database nobody has made: the detector must make it, with its retention policies, once influxd answers.
+    const fresh = `${database}_fresh`;
+    const env = {
+      MQTT_URL: TEST_MQTT_URL, MQTT_CLIENT_ID: crashClientId, LINE: crashLineId, INFLUX_URL: influxd.url, INFLUX_DATABASE: fresh,
+      MODELS_DIR: modelsDir, MODEL_RELOAD_MS: '0', WARMUP_MS: '0', JOURNAL_DIR: journal, LOG_LEVEL: 'warn',
+    };
     await influxd.stop();
-    // Let the journal fill, then kill the detector with it on disk and more in flight.
-    await until('points in the journal', async () => ((await detectorMetrics(first.port)).get('linewatch_journal_points') ?? 0) > 500, { timeoutMs: 20_000, intervalMs: 200 });
+    // Started with influxd down: live (it scores and journals), not ready.
+    const first = await spawnDetector(env, { until: 'live' });
+    detector = first;
+    const stream = await streamLine(crashLineId, 12, first.port);
+    await until('points in the journal', async () => ((await detectorMetrics(first.port)).get('linewatch_journal_points') ?? 0) > 500, { timeoutMs: 30_000, intervalMs: 200 });
     const journaledAtKill = (await detectorMetrics(first.port)).get('linewatch_journal_points') ?? 0;
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
-    // The restarted detector finds the journal, starts though influxd is still down (live, not ready), keeps
-    // journaling, then sets the store up and replays it all once influxd is back.
+    // The restart finds the journal and keeps journaling; once influxd is back it sets the store up and replays.
     const second = await spawnDetector(env, { until: 'live' });
     detector = second;
     await sleep(3_000);
     const upAt = Date.now();
     await influxd.start();
     await sleep(3_000);
-    publishing = false;
-    await streaming;
-    await Promise.all(acks);
-    const total = [...sent.values()].reduce((a, b) => a + b.size, 0);
-    let stored = 0;
-    await until('every reading sent stored', async () => (stored = await storedTotal(crashLineId).catch(() => 0)) >= total, {
-      timeoutMs: 60_000, intervalMs: 250, progress: () => ({ stored, total }),
-    }).catch(() => undefined);
+    const total = await stream.stop();
+    const { stored } = await expectAllStored(fresh, crashLineId, stream.sent, total);
     const recoverMs = Date.now() - upAt;
     const metrics = await detectorMetrics(second.port);
     const stop = await terminate(second);
-    const counts = await storedCounts(crashLineId);
-    const duplicates = [...counts.values()].reduce((a, b) => a + b.count - b.distinct, 0);
+    const rps = (await influxQuery('SHOW RETENTION POLICIES', fresh)).flatMap((series) => series.values.map((v) => v[0]));
     const report = {
-      fault: 'kill -9 of the detector while influxd was down', sent: total, stored, duplicates, journaledAtKill,
+      fault: 'kill -9 of the detector while influxd was down (started down, fresh database)', sent: total, stored, journaledAtKill,
       replayedByRestart: metrics.get('linewatch_journal_replayed_points_total') ?? 0, recoverMs, dropped: metrics.get('linewatch_points_dropped_total') ?? 0,
     };
     console.log(`RELIABILITY ${JSON.stringify(report)}`);
-
-    for (const [station, seqs] of sent) {
-      expect(counts.get(station)?.count, `${station}: COUNT(seq)`).toBe(seqs.size);
-      expect(counts.get(station)?.distinct, `${station}: COUNT(DISTINCT(seq))`).toBe(seqs.size);
-    }
     // The restart replayed what the killed run had journaled, not only what it journaled itself.
     expect(report.replayedByRestart).toBeGreaterThanOrEqual(journaledAtKill);
+    expect(report.dropped).toBe(0);
+    expect(rps, 'retention policies the detector made').toEqual(expect.arrayContaining(['raw', 'rollup']));
+    expect(stop.code).toBe(0);
+  });
+
+  it('loses nothing when the detector is killed (-9) while a store write hangs (influxd stopped with SIGSTOP)', { timeout: 180_000 }, async () => {
+    const env = {
+      MQTT_URL: TEST_MQTT_URL, MQTT_CLIENT_ID: hangClientId, LINE: hangLineId, INFLUX_URL: influxd.url, INFLUX_DATABASE: database,
+      MODELS_DIR: modelsDir, MODEL_RELOAD_MS: '0', WARMUP_MS: '0', JOURNAL_DIR: await mkdtemp(path.join(tmpdir(), 'lw-outage-hang-journal-')), LOG_LEVEL: 'warn',
+    };
+    tempDirs.push(env.JOURNAL_DIR);
+    const first = await spawnDetector(env);
+    detector = first;
+    const stream = await streamLine(hangLineId, 13, first.port);
+    await sleep(3_000);
+    // influxd takes the connection and answers nothing: the write in flight hangs (WRITE_TIMEOUT_MS is 5 s), and
+    // everything that arrives meanwhile waits for it, unacknowledged.
+    influxd.pause();
+    await sleep(1_500);
+    const waitingAtKill = (await detectorMetrics(first.port)).get('linewatch_write_buffer_points') ?? 0;
+    first.child.kill('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    influxd.resume();
+    const restartAt = Date.now();
+    const second = await spawnDetector(env);
+    detector = second;
+    await sleep(3_000);
+    const total = await stream.stop();
+    const { stored } = await expectAllStored(database, hangLineId, stream.sent, total);
+    const metrics = await detectorMetrics(second.port);
+    const stop = await terminate(second);
+    const report = {
+      fault: 'kill -9 of the detector while a store write hangs', sent: total, stored, waitingAtKill,
+      recoverMs: Date.now() - restartAt, dropped: metrics.get('linewatch_points_dropped_total') ?? 0,
+    };
+    console.log(`RELIABILITY ${JSON.stringify(report)}`);
+    // The kill came with points accepted and not yet written: the ones a late ack protects.
+    expect(waitingAtKill).toBeGreaterThan(0);
     expect(report.dropped).toBe(0);
     expect(stop.code).toBe(0);
   });

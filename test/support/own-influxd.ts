@@ -70,7 +70,20 @@ export class OwnInfluxd {
     }
   }
 
+  /**
+   * SIGSTOP: influxd keeps its port and accepts connections but answers nothing, as a hung server does (a full
+   * disk, a long GC, a stuck compaction). `resume()` sends SIGCONT.
+   */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   async dispose(): Promise<void> {
+    this.resume();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -4,6 +4,12 @@ export interface ReconnectingClient {
   on(event: 'close' | 'connect', listener: () => void): unknown;
 }
 
+/** The wait after `failures` failures in a row (1 after the first): base, 2 × base, 4 × base, …, never over max. */
+export function cappedBackoffMs(failures: number, baseMs: number, maxMs: number): number {
+  // 2^n overflows to Infinity long after the cap applies; min() keeps the result finite.
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, failures - 1));
+}
+
 export const RECONNECT_MIN_MS = 1_000;
 export const RECONNECT_MAX_MS = 10_000;
 

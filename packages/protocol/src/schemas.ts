@@ -375,6 +375,8 @@ export const ServiceHealthSchema = z.object({
       journalPoints: z.number().int().nonnegative(),
       /** Points lost because the journal's disk budget was spent (since the service started). */
       droppedJournalFull: z.number().int().nonnegative(),
+      /** Points were dropped for that within the last minute. */
+      dropping: z.boolean().optional(),
     })
     .optional(),
 });

@@ -15,6 +15,15 @@ export type StationTopicKind = (typeof STATION_TOPIC_KINDS)[number];
 /** Line and station ids: safe in a topic, a URL path and an InfluxDB tag. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * Any name (an MQTT client id, say) as one safe path, topic and tag segment: every character outside
+ * `A-Z a-z 0-9 _ . -` becomes `_`, so it cannot add a level to a topic or escape a folder.
+ */
+export function topicSafe(name: string): string {
+  const safe = name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return safe === '.' || safe === '..' ? safe.replace(/\./g, '_') : safe;
+}
+
 function stationTopic(kind: StationTopicKind) {
   return (line: string, station: string): string => `${TOPIC_ROOT}/${line}/${station}/${kind}`;
 }
@@ -33,7 +42,7 @@ export const topics = {
   /** Requests to the detector that owns the station (e.g. a re-baseline), from the API. */
   command: stationTopic('command'),
   /** A service's health (ServiceHealth), retained; the instance is made topic-safe. */
-  health: (service: string, instance: string): string => `${TOPIC_ROOT}/_health/${service}/${instance.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+  health: (service: string, instance: string): string => `${TOPIC_ROOT}/_health/${service}/${topicSafe(instance)}`,
   /** Every service's health. */
   allHealth: `${TOPIC_ROOT}/_health/+/+`,
   /** Messages that failed validation, republished with the reason. */

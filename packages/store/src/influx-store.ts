@@ -75,6 +75,9 @@ export class InfluxStore implements Store {
       protocol: url.protocol === 'https:' ? 'https' : 'http',
       database: config.database,
       ...(config.username !== undefined ? { username: config.username, password: config.password ?? '' } : {}),
+      // The client's default is 30 s, tried 3 times: over a minute before a hung InfluxDB gives an answer. The
+      // callers retry on their own terms (the detector's journal, the page's retries).
+      pool: { requestTimeout: 10_000, maxRetries: 0 },
     });
     this.log = logger.child({ module: 'influx-store', database: config.database });
   }

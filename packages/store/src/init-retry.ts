@@ -1,3 +1,4 @@
+import { cappedBackoffMs } from '@linewatch/protocol';
 import type { Logger } from 'pino';
 
 /**
@@ -35,7 +36,7 @@ export async function initStore(
           retry(attempt + 1);
         },
       );
-    }, Math.min(max, first * 2 ** (attempt - 1)));
+    }, cappedBackoffMs(attempt, first, max));
     timer.unref();
   };
   retry(1);

@@ -275,7 +275,8 @@ export class LineState {
       this.deps.metrics.messages.inc({ kind: 'health' });
       if (health.line !== this.line && health.line !== '+') return;
       const before = this.serviceHealth.get(topic);
-      // A last will carries the time the service connected: seen turning offline live, it went offline now.
+      // A last will carries the time the detector started (it is set up then): seen turning offline live, it went
+      // offline now. One found retained at the API's start keeps its own time.
       const next = health.state === 'offline' && before !== undefined && before.state !== 'offline' ? { ...health, ts: Date.now() } : health;
       this.serviceHealth.set(topic, next);
       if (before?.state !== next.state) this.log.warn({ service: next.service, instance: next.instance, state: next.state, reason: next.reason }, 'service health changed');

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { topicSafe } from '@linewatch/protocol';
 import type { Store } from '@linewatch/store';
 import type pino from 'pino';
 import type prom from 'prom-client';
@@ -55,9 +56,9 @@ export function createDetector(config: DetectorConfig, deps: DetectorDeps): Dete
     metrics,
     logger,
     options: {
-      batchMax: config.writeBatchMax, flushMs: config.writeFlushMs, bufferMax: config.writeBufferMax,
+      batchMax: config.writeBatchMax, flushMs: config.writeFlushMs, bufferMax: config.writeBufferMax, writeTimeoutMs: config.writeTimeoutMs,
       // One folder per client id: partitions on one host never share a journal, and a restarted instance finds its own.
-      journal: config.journal.maxBytes > 0 ? new Journal({ dir: path.join(config.journal.dir, config.mqtt.clientId), maxBytes: config.journal.maxBytes }) : undefined,
+      journal: config.journal.maxBytes > 0 ? new Journal({ dir: path.join(config.journal.dir, topicSafe(config.mqtt.clientId)), maxBytes: config.journal.maxBytes }) : undefined,
     },
   });
   const scorer = new Scorer({ batchMax: config.batchMax, batchWaitMs: config.batchWaitMs, metrics, logger });

@@ -49,6 +49,8 @@ export const DetectorEnvSchema = z.object({
   WRITE_FLUSH_MS: int(250, 1),
   /** Buffered points at which the buffer goes to the journal (or, without one, ingest stops reading until the store catches up). */
   WRITE_BUFFER_MAX: int(200_000, 1),
+  /** A store write not answered within this (ms) counts as failed, and its batch goes to the journal. */
+  WRITE_TIMEOUT_MS: int(5_000, 100),
   /** Where the write journal lives while the store is down or behind; each detector uses `{JOURNAL_DIR}/{MQTT_CLIENT_ID}`. */
   JOURNAL_DIR: z.string().min(1).default('.data/journal'),
   /** Disk budget of the journal; past it points are dropped and counted. 0 = no journal (retry from memory, then hold acks). */
@@ -126,6 +128,7 @@ export interface DetectorConfig {
   readonly writeBatchMax: number;
   readonly writeFlushMs: number;
   readonly writeBufferMax: number;
+  readonly writeTimeoutMs: number;
   /** The on-disk write journal (maxBytes 0: none). */
   readonly journal: { readonly dir: string; readonly maxBytes: number };
   readonly maxPayloadBytes: number;
@@ -185,6 +188,7 @@ export function loadDetectorConfig(env: NodeJS.ProcessEnv): DetectorConfig {
     writeBatchMax: e.WRITE_BATCH_MAX,
     writeFlushMs: e.WRITE_FLUSH_MS,
     writeBufferMax: e.WRITE_BUFFER_MAX,
+    writeTimeoutMs: e.WRITE_TIMEOUT_MS,
     journal: Object.freeze({ dir: path.resolve(REPO_ROOT, e.JOURNAL_DIR), maxBytes: e.JOURNAL_MAX_BYTES }),
     maxPayloadBytes: e.MAX_PAYLOAD_BYTES,
     stationRate: Object.freeze({ perS: e.MAX_RATE_PER_STATION, burst: e.RATE_BURST_PER_STATION }),

@@ -12,7 +12,7 @@ export interface JournalOptions {
 }
 
 /** One journal line: the point count first, so opening a journal counts points without parsing every batch. */
-interface Record {
+interface JournalRecord {
   n: number;
   b: WriteBatch;
 }
@@ -24,6 +24,19 @@ export interface JournalEntry {
 
 const SEGMENT = /^(\d{12})\.jsonl$/;
 const COUNT_PREFIX = /^\{"n":(\d+),/;
+
+/** Batches in order as one: the store keys every point, so the merge changes nothing but the number of writes. */
+function merge(parts: WriteBatch[]): WriteBatch {
+  if (parts.length === 1) return parts[0]!;
+  const states = parts.flatMap((p) => p.states ?? []);
+  return {
+    readings: parts.flatMap((p) => p.readings),
+    scores: parts.flatMap((p) => p.scores),
+    anomalies: parts.flatMap((p) => p.anomalies),
+    wafers: parts.flatMap((p) => p.wafers ?? []),
+    ...(states.length > 0 ? { states } : {}),
+  };
+}
 
 function fail(message: string): never {
   throw new Error(message);
@@ -107,7 +120,7 @@ export class Journal {
   async append(batch: WriteBatch): Promise<boolean> {
     const points = pointsIn(batch);
     if (points === 0) return true;
-    const line = Buffer.from(`${JSON.stringify({ n: points, b: batch } satisfies Record)}\n`);
+    const line = Buffer.from(`${JSON.stringify({ n: points, b: batch } satisfies JournalRecord)}\n`);
     if (this.totalBytes + line.length > this.options.maxBytes) return false;
     await this.open();
     const active = await this.activeSegment(line.length);
@@ -146,13 +159,35 @@ export class Journal {
     }
   }
 
-  /** Marks the batch `head` returned as stored. */
-  async advance(): Promise<void> {
+  /**
+   * The oldest batches not yet replayed, merged into one of at most `maxPoints` points (at least one batch, however
+   * large), and how many batches it holds; undefined when the journal is empty. Replaying many small batches
+   * (a live line's ack groups) one store write each would never catch up with the line.
+   */
+  async take(maxPoints: number): Promise<{ batch: WriteBatch; points: number; entries: number } | undefined> {
+    const first = await this.head();
+    if (!first) return undefined;
+    const loaded = this.loaded!;
+    const parts: WriteBatch[] = [first.batch];
+    let points = first.points;
+    let i = loaded.next + 1;
+    for (; i < loaded.entries.length; i++) {
+      const next = loaded.entries[i]!;
+      if (points + next.points > maxPoints) break;
+      parts.push(next.batch);
+      points += next.points;
+    }
+    return { batch: merge(parts), points, entries: i - loaded.next };
+  }
+
+  /** Marks the `entries` oldest batches (from `head` or `take`) as stored. */
+  async advance(entries = 1): Promise<void> {
     const loaded = this.loaded;
-    const entry = loaded?.entries[loaded.next];
-    if (!loaded || !entry) return;
-    loaded.next++;
-    this.totalPoints -= entry.points;
+    if (!loaded) return;
+    for (let k = 0; k < entries && loaded.next < loaded.entries.length; k++) {
+      this.totalPoints -= loaded.entries[loaded.next]!.points;
+      loaded.next++;
+    }
     if (loaded.next === loaded.entries.length) await this.finishLoaded();
   }
 
@@ -173,7 +208,12 @@ export class Journal {
   }
 
   private async readSegment(id: number): Promise<JournalEntry[]> {
-    const text = await readFile(this.file(id), 'utf8').catch(() => '');
+    // A read that fails (EMFILE, EIO) throws: the segment stays, and the caller retries later. Only a segment that
+    // is gone (deleted by hand) reads as empty.
+    const text = await readFile(this.file(id), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return '';
+      throw err;
+    });
     const lines = text.split('\n');
     // Whatever follows the last newline is a torn append: never fsynced, so never reported durable.
     lines.pop();
@@ -181,7 +221,7 @@ export class Journal {
     for (const line of lines) {
       if (line === '') continue;
       try {
-        const record = JSON.parse(line) as Record;
+        const record = JSON.parse(line) as JournalRecord;
         if (typeof record.n !== 'number' || !record.b || !Array.isArray(record.b.readings)) throw new Error('not a journal record');
         entries.push({ batch: record.b, points: record.n });
       } catch {

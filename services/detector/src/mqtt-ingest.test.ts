@@ -62,7 +62,7 @@ describe('MqttIngest dispatch', () => {
 });
 
 describe('MqttIngest station cap', () => {
-  it('dead-letters telemetry, meta and state of stations past MAX_STATIONS, and keeps serving the ones it has', () => {
+  it('dead-letters telemetry, and apart from it meta and state, of stations past MAX_STATIONS, and keeps serving the ones it has', () => {
     const logger = pino({ level: 'silent' });
     const metrics = new DetectorMetrics();
     const bus = new EventBus(logger, metrics);
@@ -86,16 +86,21 @@ describe('MqttIngest station cap', () => {
     const onPublish = (ingest as unknown as { onPublish: (p: Packet, done: (err?: Error) => void) => void }).onPublish.bind(ingest);
     const telemetry = (station: string, seq: number) =>
       onPublish({ topic: `linewatch/v1/fab1/${station}/telemetry`, payload: Buffer.from(JSON.stringify({ ts: Date.now(), seq, values: { a: 1 } })), qos: 0 }, () => undefined);
+    const state = (station: string) =>
+      onPublish({ topic: `linewatch/v1/fab1/${station}/state`, payload: Buffer.from(JSON.stringify({ state: 'PRODUCTIVE', since: Date.now() })), qos: 0 }, () => undefined);
     telemetry('etch-01', 0);
     telemetry('etch-02', 0);
     telemetry('made-up-1', 0);
-    onPublish({ topic: 'linewatch/v1/fab1/made-up-2/state', payload: Buffer.from(JSON.stringify({ state: 'PRODUCTIVE', since: Date.now() })), qos: 0 }, () => undefined);
+    // Meta and state count apart (every instance gets the whole line's): two more fit, a third does not.
+    state('etch-01');
+    state('made-up-2');
+    state('made-up-3');
     telemetry('etch-01', 1);
-    expect(seen).toEqual(['etch-01', 'etch-02', 'etch-01']);
+    expect(seen).toEqual(['etch-01', 'etch-02', 'state:etch-01', 'state:made-up-2', 'etch-01']);
     expect(published.map((p) => (JSON.parse(p) as { reason: string }).reason)).toEqual([
       'too many stations: this detector already tracks 2 (MAX_STATIONS)',
       'too many stations: this detector already tracks 2 (MAX_STATIONS)',
     ]);
-    expect(metrics.stats).toMatchObject({ received: 5, valid: 3, deadLettered: 2 });
+    expect(metrics.stats).toMatchObject({ received: 7, valid: 5, deadLettered: 2 });
   });
 });

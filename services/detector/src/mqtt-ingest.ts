@@ -69,8 +69,13 @@ export class MqttIngest {
   /** Bumped on every connect: a message id only means something on the connection that delivered it. */
   private connection = 0;
   private acking: Promise<void> | undefined;
-  /** Stations whose telemetry was accepted: per-station state (windows, rate buckets) is kept for at most MAX_STATIONS of them. */
+  /** Stations whose telemetry this instance takes: per-station state (windows, rate buckets) for at most MAX_STATIONS. */
   private readonly stations = new Set<string>();
+  /**
+   * Stations whose meta or state arrived. Those are never partitioned, so every instance sees the whole line's:
+   * their bound is MAX_STATIONS for each partition.
+   */
+  private readonly described = new Set<string>();
 
   constructor(private readonly deps: IngestDeps) {
     this.logger = deps.logger.child({ module: 'mqtt-ingest' });
@@ -101,6 +106,11 @@ export class MqttIngest {
     };
     // Capped exponential backoff (1 s … 10 s) between attempts while the broker is away.
     const client = cappedReconnect(mqtt.connect(m.url, options));
+    if (typeof (client as unknown as { _sendPacket?: unknown })._sendPacket !== 'function') {
+      // Without it no message would ever be acknowledged: the broker would redeliver everything and stall.
+      client.end(true);
+      throw new Error('this mqtt.js has no _sendPacket: the detector cannot acknowledge messages after writing them');
+    }
     this.client = client;
     client.handleMessage = (packet, done) => this.onPublish(packet, done);
     client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
@@ -133,7 +143,11 @@ export class MqttIngest {
     this.connection++;
     this.deps.metrics.connected.set(1);
     this.logger.info({ url: redactUrl(this.deps.config.mqtt.url), sessionPresent }, 'broker connected');
-    this.deps.onConnected?.();
+    try {
+      this.deps.onConnected?.();
+    } catch (err) {
+      this.logger.error({ err }, 'on-connect hook failed');
+    }
     // With a session present the broker still has our subscriptions. But on this process's first connect we
     // subscribe anyway: retained meta/state are only delivered on subscribe, and our in-memory copy is new.
     if (sessionPresent && this.subscribedOnce) return;
@@ -213,7 +227,10 @@ export class MqttIngest {
         this.sendAcks(group);
       }
     } catch (err) {
-      // durable() does not reject; should it, the messages stay unacked and the broker redelivers them.
+      // durable() does not reject; should it, the messages stay unacked and the broker redelivers them after the
+      // next reconnect. Counted, so it cannot go unseen.
+      this.deps.metrics.handlerErrors.inc({ event: 'ack' });
+      this.deps.metrics.stats.handlerErrors++;
       this.logger.error({ err }, 'waiting for durable writes failed; messages left unacked for redelivery');
     } finally {
       this.acking = undefined;
@@ -274,8 +291,8 @@ export class MqttIngest {
     if (!r.ok) return this.deadLetters(topic, payload, r.reason);
     const receivedAt = Date.now();
     if (this.tooFarAhead(r.value.ts, receivedAt)) return this.deadLetters(topic, payload, `${FUTURE_TS_REASON}: ts ${r.value.ts}`);
-    if (!this.admit(t, topic, payload)) return;
     const key = `${t.line}/${t.station}`;
+    if (!this.admit(key, this.stations, this.deps.config.maxStations, topic, payload)) return;
     // Checked after validation, so a station's garbage does not spend the budget of its good snapshots.
     if (this.stationRate && !this.stationRate.take(key)) {
       this.deps.metrics.stats.rateLimited++;
@@ -289,15 +306,21 @@ export class MqttIngest {
    * Every new station id costs memory for good (its window, decision, quality rules): a sender making up ids must
    * not grow it without bound. A real line has hundreds of tools, not thousands. False: dead-lettered.
    */
-  private admit(t: ParsedTopic, topic: string, payload: Buffer): boolean {
-    const key = `${t.line}/${t.station}`;
-    if (this.stations.has(key)) return true;
-    if (this.stations.size >= this.deps.config.maxStations) {
-      this.deadLetters(topic, payload, `${TOO_MANY_STATIONS_REASON}: this detector already tracks ${this.deps.config.maxStations} (MAX_STATIONS)`);
+  private admit(key: string, known: Set<string>, cap: number, topic: string, payload: Buffer): boolean {
+    if (known.has(key)) return true;
+    if (known.size >= cap) {
+      this.deadLetters(topic, payload, `${TOO_MANY_STATIONS_REASON}: this detector already tracks ${cap} (MAX_STATIONS)`);
       return false;
     }
-    this.stations.add(key);
+    known.add(key);
     return true;
+  }
+
+  /** Meta and state of any station of the line (every instance gets them all). */
+  private admitDescribed(t: ParsedTopic, topic: string, payload: Buffer): boolean {
+    const { maxStations, partition, subscriptionMode } = this.deps.config;
+    const cap = subscriptionMode === 'shared' ? maxStations : maxStations * partition.count;
+    return this.admit(`${t.line}/${t.station}`, this.described, cap, topic, payload);
   }
 
   private onMeta(t: ParsedTopic, topic: string, payload: Buffer): void {
@@ -307,7 +330,7 @@ export class MqttIngest {
     if (r.value.line !== t.line || r.value.station !== t.station) {
       return this.deadLetters(topic, payload, `meta ids ${r.value.line}/${r.value.station} do not match the topic`);
     }
-    if (!this.admit(t, topic, payload)) return;
+    if (!this.admitDescribed(t, topic, payload)) return;
     this.valid('meta');
     this.deps.bus.emit('meta', { meta: r.value });
   }
@@ -317,7 +340,7 @@ export class MqttIngest {
     const r = decodePayload(payload, StateMessageSchema, this.deps.config.maxPayloadBytes);
     if (!r.ok) return this.deadLetters(topic, payload, r.reason);
     if (this.tooFarAhead(r.value.since, Date.now())) return this.deadLetters(topic, payload, `${FUTURE_TS_REASON}: since ${r.value.since}`);
-    if (!this.admit(t, topic, payload)) return;
+    if (!this.admitDescribed(t, topic, payload)) return;
     this.valid('state');
     this.deps.bus.emit('state', { line: t.line, station: t.station, state: r.value });
   }

@@ -1,11 +1,11 @@
 import { ServiceHealthSchema, topics, type ServiceHealth } from '@linewatch/protocol';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { describe as describeStorage, HealthReporter } from './service-health.js';
+import { describeStorage, HealthReporter } from './service-health.js';
 import type { StorageHealth } from './store-writer.js';
 
-const OK: StorageHealth = { state: 'ok', failing: false, buffered: 3, journalBytes: 0, journalPoints: 0, droppedJournalFull: 0 };
-const DOWN: StorageHealth = { state: 'degraded', failing: true, buffered: 7, journalBytes: 9_400, journalPoints: 412, droppedJournalFull: 0 };
+const OK: StorageHealth = { state: 'ok', failing: false, buffered: 3, journalBytes: 0, journalPoints: 0, droppedJournalFull: 0, dropping: false };
+const DOWN: StorageHealth = { state: 'degraded', failing: true, buffered: 7, journalBytes: 9_400, journalPoints: 412, droppedJournalFull: 0, dropping: false };
 
 describe('HealthReporter', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -66,6 +66,8 @@ describe('HealthReporter', () => {
   it('explains each degraded case in words', () => {
     expect(describeStorage({ ...OK, state: 'degraded', buffered: 250_000 })).toBe('250000 points waiting in memory');
     expect(describeStorage({ ...DOWN, failing: false })).toBe('412 points in the journal waiting for the store');
-    expect(describeStorage({ ...DOWN, droppedJournalFull: 9 })).toContain('9 points dropped: journal disk budget spent');
+    expect(describeStorage({ ...DOWN, droppedJournalFull: 9, dropping: true })).toContain('dropping points: journal disk budget spent (9 so far)');
+    // Drops long past make no claim now.
+    expect(describeStorage({ ...DOWN, droppedJournalFull: 9, dropping: false })).not.toContain('dropping');
   });
 });

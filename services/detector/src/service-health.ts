@@ -61,32 +61,31 @@ export class HealthReporter {
   private report(): void {
     const storage = this.deps.storage();
     const state = storage.state === 'ok' ? 'ok' : 'degraded';
-    const message = this.message(state, state === 'degraded' ? describe(storage) : undefined);
+    const message = this.message(state, state === 'degraded' ? describeStorage(storage) : undefined, storage);
     if (state !== this.lastState) this.deps.logger.info({ state, storage }, 'service health changed');
     this.lastState = state;
     this.lastAt = Date.now();
     this.deps.publish(this.topic, JSON.stringify(message), { qos: 1, retain: true });
   }
 
-  private message(state: ServiceHealth['state'], reason: string | undefined): ServiceHealth {
-    const s = this.deps.storage();
+  private message(state: ServiceHealth['state'], reason: string | undefined, s = this.deps.storage()): ServiceHealth {
     return {
       service: 'detector', instance: this.deps.instance, line: this.deps.line, state, ts: Date.now(),
       ...(reason !== undefined ? { reason } : {}),
       storage: {
         state: s.state, failing: s.failing, buffered: s.buffered, journalBytes: s.journalBytes,
-        journalPoints: s.journalPoints, droppedJournalFull: s.droppedJournalFull,
+        journalPoints: s.journalPoints, droppedJournalFull: s.droppedJournalFull, dropping: s.dropping,
       },
     };
   }
 }
 
 /** One line for people: why storage is degraded. */
-export function describe(s: StorageHealth): string {
+export function describeStorage(s: StorageHealth): string {
   const parts: string[] = [];
   if (s.failing) parts.push('store writes failing');
   if (s.journalPoints > 0) parts.push(`${s.journalPoints} points in the journal waiting for the store`);
   if (!s.failing && s.journalPoints === 0) parts.push(`${s.buffered} points waiting in memory`);
-  if (s.droppedJournalFull > 0) parts.push(`${s.droppedJournalFull} points dropped: journal disk budget spent`);
+  if (s.dropping) parts.push(`dropping points: journal disk budget spent (${s.droppedJournalFull} so far)`);
   return parts.join('; ');
 }

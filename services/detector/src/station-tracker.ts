@@ -168,7 +168,10 @@ export class StationTracker {
 
   /** Resolves once every snapshot received so far has been handed to the scorer (or settled unscored). */
   async routed(): Promise<void> {
-    await Promise.all([...this.stations.values()].map((s) => s.chain));
+    // Called for every group of acks: only stations with snapshots still waiting for a model hold a promise.
+    const waiting: Promise<void>[] = [];
+    for (const s of this.stations.values()) if (s.waiting > 0) waiting.push(s.chain);
+    await Promise.all(waiting);
   }
 
   /**

@@ -40,7 +40,7 @@ describe('StoreWriter', () => {
     expect(store.readings).toEqual(Array.from({ length: 35 }, (_, i) => i));
     expect(store.written.flatMap((b) => b.scores)).toHaveLength(1);
     expect(metrics.stats).toMatchObject({ writeErrors: 6, readingsAccepted: 35, readingsWritten: 35, scoresWritten: 1, dropped: 0, readingsBuffered: 0 });
-    expect(writer.healthy).toBe(true);
+    expect(writer.storage).toMatchObject({ state: 'ok', failing: false });
   });
 
   it('holds ingest while full and lets it go once the store catches up', async () => {

@@ -1,7 +1,8 @@
 import type { Anomaly, WaferVerdict } from '@linewatch/protocol';
 import type { ReadingPoint, ScorePoint, StatePoint, Store, WriteBatch, WriteResult } from '@linewatch/store';
 import type { Logger } from 'pino';
-import type { Journal } from './journal.js';
+import { cappedBackoffMs } from '@linewatch/protocol';
+import { pointsIn, type Journal } from './journal.js';
 import type { DetectorMetrics } from './metrics.js';
 
 export interface StoreWriterOptions {
@@ -15,6 +16,11 @@ export interface StoreWriterOptions {
   retryMaxMs?: number;
   /** How long stop() keeps trying a failing store before the rest goes to the journal, or without one, counts as dropped. */
   stopTimeoutMs?: number;
+  /**
+   * A store write not answered by then counts as failed (and its batch goes to the journal): a store that hangs
+   * rather than refuses must not hold every acknowledgement, and so the line's intake, for minutes.
+   */
+  writeTimeoutMs?: number;
   /**
    * The on-disk journal for outages. With it, a failed write, and everything after it until the journal is
    * replayed, goes to disk: memory stays small and every point is durable within one flush. Without it, a failed
@@ -39,7 +45,12 @@ export interface StorageHealth {
   journalPoints: number;
   /** Points lost so far because the journal's disk budget was spent (also in linewatch_points_dropped_total). */
   droppedJournalFull: number;
+  /** Points were dropped for that within the last minute: it is happening now, not only once. */
+  dropping: boolean;
 }
+
+/** How long after the latest drop (journal full) the storage still counts as dropping. */
+const DROPPING_FOR_MS = 60_000;
 
 interface Waiter {
   marks: Counts;
@@ -74,6 +85,11 @@ export class StoreWriter {
   /** Set at the shutdown deadline: a write still in flight then changes nothing when it lands. */
   private abandoned = false;
   private droppedJournalFull = 0;
+  private lastJournalDropAt = Number.NEGATIVE_INFINITY;
+  /** Points in the buffers (their lengths summed, kept as they change: read on every point). */
+  private count = 0;
+  /** What the loop is awaiting: stop() must not touch the journal while the loop is inside it. */
+  private busy: 'store' | 'journal' | undefined;
   private starting: Promise<void> | undefined;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -92,7 +108,7 @@ export class StoreWriter {
   }
 
   get size(): number {
-    return this.buffers.reduce((n, b) => n + b.length, 0);
+    return this.count;
   }
 
   /** True while the buffer is at its soft limit: ingest should wait (see `waitForRoom`). */
@@ -100,17 +116,16 @@ export class StoreWriter {
     return this.size >= this.deps.options.bufferMax;
   }
 
-  /** Whether everything is flowing to the store: not failing, nothing in the journal, buffer not full (for /readyz). */
-  get healthy(): boolean {
-    return this.storage.state === 'ok';
-  }
-
   get storage(): StorageHealth {
     const failing = this.failures > 0;
     const journalPoints = this.journal?.points ?? 0;
     const journalBytes = this.journal?.bytes ?? 0;
     const degraded = failing || journalPoints > 0 || this.full;
-    return { state: degraded ? 'degraded' : 'ok', failing, buffered: this.size, journalBytes, journalPoints, droppedJournalFull: this.droppedJournalFull };
+    const dropping = Date.now() - this.lastJournalDropAt < DROPPING_FOR_MS;
+    return {
+      state: degraded || dropping ? 'degraded' : 'ok', failing, buffered: this.size, journalBytes, journalPoints,
+      droppedJournalFull: this.droppedJournalFull, dropping,
+    };
   }
 
   /** Resolves once the buffer is below its soft limit. */
@@ -182,6 +197,12 @@ export class StoreWriter {
     const remaining = (): number => Math.max(0, deadline - Date.now());
     // A store that hangs must not hold shutdown past the deadline (an orchestrator kills us soon after).
     if (this.loopDone && !(await finishesBefore(this.loopDone, remaining()))) this.abandoned = true;
+    if (this.abandoned && this.busy === 'journal') {
+      // The disk stopped answering mid-append: touching the journal now could split a record. Nothing more is
+      // journaled or acknowledged; the broker redelivers what is left to the next run.
+      this.logger.error({ buffered: this.size }, 'journal still busy at the shutdown deadline; leaving the rest unacknowledged');
+      return false;
+    }
     const droppedBefore = this.deps.metrics.stats.dropped;
     while (this.size > 0) {
       const storeDown = this.abandoned || this.failures > 0 || (this.journal !== undefined && !this.journal.empty);
@@ -209,13 +230,16 @@ export class StoreWriter {
 
   private add(kind: number, point: unknown): void {
     const { bufferMax, batchMax } = this.deps.options;
-    const first = this.size === 0;
+    const first = this.count === 0;
     if (first) this.firstAddedAt = Date.now();
     (this.buffers[kind] as unknown[]).push(point);
+    this.count++;
     // The soft limit normally holds (ingest backpressure, or the journal); this hard limit only guards memory
     // against a producer that ignores it, or a journal on a disk that stopped answering.
-    if (this.size > bufferMax * 2) this.dropNewest(this.size - bufferMax * 2, 'write buffer over its hard limit');
-    this.updateGauges();
+    if (this.count > bufferMax * 2) this.dropNewest(this.count - bufferMax * 2, 'write buffer over its hard limit');
+    // Per point, only what is cheap; the rest of the gauges follow each write (updateGauges).
+    this.deps.metrics.writeBuffer.set(this.count);
+    if (kind === 0) this.deps.metrics.stats.readingsBuffered = this.buffers[0].length;
     // The first point arms the flush timer; a full batch is due now.
     if (first || this.size >= batchMax || this.size >= bufferMax) this.wakeUp?.();
   }
@@ -224,7 +248,20 @@ export class StoreWriter {
     while (!this.stopping) {
       await this.idle();
       if (this.stopping) return;
-      await this.step();
+      try {
+        await this.step();
+      } catch (err) {
+        // Whatever failed (a journal read, a closed file), the loop goes on after a backoff: a stopped loop would
+        // leave every ack waiting and stall ingest.
+        this.failures++;
+        this.retryAt = Date.now() + this.backoffMs();
+        this.deps.metrics.writeErrors.inc();
+        this.deps.metrics.stats.writeErrors++;
+        this.logger.error({ err, retryInMs: this.backoffMs() }, 'write loop step failed; retrying');
+        this.updateGauges();
+      } finally {
+        this.busy = undefined;
+      }
     }
   }
 
@@ -275,7 +312,9 @@ export class StoreWriter {
         await this.spill(this.size);
       } else {
         const taken = this.takeHead();
+        this.busy = 'store';
         const ok = await this.write(taken.batch);
+        this.busy = undefined;
         if (this.abandoned) return;
         if (ok) this.removeHead(taken.counts);
         // The batch that failed goes to disk at once: it is durable, its messages can be acknowledged, and
@@ -286,15 +325,24 @@ export class StoreWriter {
       if (this.size === 0) this.urgent = false;
     }
     if (this.stopping || !this.journal || this.journal.empty || Date.now() < this.retryAt) return;
-    const entry = await this.journal.head();
+    // Replay in batches as large as a write takes: the journal holds the line's small ack groups, and one store
+    // write each would never catch up with a line that keeps sending.
+    this.busy = 'journal';
+    const entry = await this.journal.take(this.deps.options.batchMax);
+    this.busy = undefined;
     if (!entry) {
-      // Only damaged lines were left; head() has cleared them, and the journal is empty now.
+      // Only damaged lines were left; take() has cleared them, and the journal is empty now.
       this.noteCorrupt();
       this.updateGauges();
       return;
     }
-    if (!(await this.write(entry.batch)) || this.abandoned) return;
-    await this.journal.advance();
+    this.busy = 'store';
+    const ok = await this.write(entry.batch);
+    this.busy = undefined;
+    if (!ok || this.abandoned) return;
+    this.busy = 'journal';
+    await this.journal.advance(entry.entries);
+    this.busy = undefined;
     this.noteCorrupt();
     this.deps.metrics.journalReplayed.inc(entry.points);
     this.deps.metrics.stats.journalReplayed += entry.points;
@@ -314,12 +362,17 @@ export class StoreWriter {
     const journal = this.journal!;
     while (n > 0 && this.size > 0) {
       const taken = this.takeHead();
-      const points = taken.counts.reduce((a, b) => a + b, 0);
+      const points = pointsIn(taken.batch);
       n -= points;
       let ok: boolean;
       try {
+        this.busy = 'journal';
         ok = await journal.append(taken.batch);
+        this.busy = undefined;
+        // stop() gave up on this append at its deadline and has returned: leave the buffer as it is.
+        if (this.abandoned) return;
       } catch (err) {
+        this.busy = undefined;
         // A disk that fails is a budget spent: drop loudly rather than keep acknowledging what is not safe.
         this.logger.error({ err, dir: journal.dir }, 'journal append failed');
         ok = false;
@@ -329,6 +382,7 @@ export class StoreWriter {
         this.deps.metrics.stats.journalSpilled += points;
       } else {
         this.droppedJournalFull += points;
+        this.lastJournalDropAt = Date.now();
         this.countDropped(taken.counts, `journal full: its disk budget (JOURNAL_MAX_BYTES) is spent`);
       }
       this.removeHead(taken.counts);
@@ -336,7 +390,7 @@ export class StoreWriter {
   }
 
   private backoffMs(): number {
-    return Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.max(0, this.failures - 1));
+    return cappedBackoffMs(this.failures, this.retryBaseMs, this.retryMaxMs);
   }
 
   /** The head of the buffer as one batch, at most batchMax points, split in proportion to what each kind holds. */
@@ -366,6 +420,7 @@ export class StoreWriter {
     for (let i = 0; i < KINDS; i++) {
       this.buffers[i]!.splice(0, counts[i]);
       this.removed[i] = this.removed[i]! + counts[i]!;
+      this.count -= counts[i]!;
     }
     this.updateGauges();
   }
@@ -382,7 +437,7 @@ export class StoreWriter {
     // Every WriteResult is one; a store that refuses state changes counts them in `rejected.states`.
     let result: WriteResult | void;
     try {
-      result = await this.deps.store.write(batch);
+      result = await withTimeout(this.deps.store.write(batch), this.deps.options.writeTimeoutMs ?? 5_000, 'store write timed out');
     } catch (err) {
       end();
       this.failures++;
@@ -431,6 +486,7 @@ export class StoreWriter {
       const k = Math.min(n, list.length);
       list.splice(list.length - k, k);
       n -= k;
+      this.count -= k;
       counts[i] = k;
     }
     this.countDropped(counts, why);
@@ -488,6 +544,21 @@ export class StoreWriter {
       }
       this.waiters = pending;
     }
+  }
+}
+
+/**
+ * `work`, or a rejection after `ms`. The write itself goes on and may still land; that is harmless, since every
+ * point is keyed to overwrite itself, and its late failure is swallowed here rather than left unhandled.
+ */
+async function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} after ${ms} ms`)), ms)));
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

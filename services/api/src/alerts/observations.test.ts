@@ -147,7 +147,7 @@ describe('ObservationFeed: a detector\'s own health', () => {
 
   it('is critical once points are being dropped, and makes any instance id a safe station id', () => {
     const { f, by } = feed();
-    f.service('fab1', { ...health('degraded', 12), instance: '_det/0' });
+    f.service('fab1', { ...health('degraded', 12), instance: '_det/0', storage: { ...health('degraded', 12).storage, dropping: true } });
     expect(by('detector/storage')[0]).toMatchObject({ active: true, severity: 'critical', station: 'd_det_0' });
   });
 });

@@ -12,6 +12,7 @@ import type {
   WaferVerdict,
   WaferVerdictSummary,
 } from '@linewatch/protocol';
+import { ID_PATTERN, topicSafe } from '@linewatch/protocol';
 import type { AlertClass, Observation } from './types.js';
 
 /** Alert sources the detector's verdicts feed: its model score, and the station's data-quality and liveness. */
@@ -23,8 +24,9 @@ export const SOURCES = {
 
 /** A detector instance (its MQTT client id) as an alert's station: an id safe in a topic, a URL and a tag. */
 export function detectorStation(instance: string): string {
-  const safe = instance.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
-  return /^[A-Za-z0-9]/.test(safe) ? safe : `d${safe.slice(0, 63)}`;
+  // An id (ID_PATTERN) starts with a letter or digit and has at most 64 characters.
+  const safe = topicSafe(instance).slice(0, 64);
+  return ID_PATTERN.test(safe) ? safe : `d${safe.slice(0, 63)}`;
 }
 
 /**
@@ -168,7 +170,7 @@ export class ObservationFeed {
     this.deps.emit({ ...base, source: SOURCES.detectorOffline, active: h.state === 'offline', severity: 'critical' });
     // An offline detector's last word on its storage is stale: that alert stays as it was until it is back.
     if (h.state === 'offline') return;
-    const dropping = (h.storage?.droppedJournalFull ?? 0) > 0;
+    const dropping = h.storage?.dropping === true;
     this.deps.emit({ ...base, source: SOURCES.storage, active: h.state === 'degraded', severity: dropping ? 'critical' : 'warning' });
   }
 

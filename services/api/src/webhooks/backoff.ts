@@ -1,3 +1,5 @@
+import { cappedBackoffMs } from '@linewatch/protocol';
+
 /**
  * When to try a failed delivery again: exponential backoff with full jitter (a uniformly random wait between 0
  * and base × 2^n, capped), so receivers coming back from an outage are not hit by every sender in lockstep.
@@ -14,9 +16,7 @@ export interface RetryPolicy {
 
 /** Wait ceiling after `failedAttempts` failures (1 after the first): base, 2 × base, 4 × base, ... capped. */
 export function delayCeilingMs(failedAttempts: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>): number {
-  const exponent = Math.max(0, failedAttempts - 1);
-  // 2^exponent overflows to Infinity long after the cap applies; min() keeps the result finite.
-  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** exponent);
+  return cappedBackoffMs(failedAttempts, policy.baseDelayMs, policy.maxDelayMs);
 }
 
 /**
