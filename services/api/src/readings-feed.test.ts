@@ -13,6 +13,8 @@ const REPLAY = 'fab1-replay';
 /** The broker link as the feed uses it: what it subscribes to, and a way to deliver messages. */
 class FakeBroker extends EventEmitter {
   connected = false;
+  /** mqtt.js keeps its reconnect wait here; the feed's capped backoff adjusts it. */
+  readonly options = { reconnectPeriod: 1000 };
   readonly subscribed = new Set<string>();
   readonly calls: string[] = [];
   subscribe(filters: string[], _opts: unknown, done: (err: Error | null) => void): void {
