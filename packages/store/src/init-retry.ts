@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 /**
  * Sets the store up (database, retention policies, continuous queries) without letting a store that is down stop
  * the service from starting: a service that scores or serves the page is worth more running than waiting. When the
- * first try fails, it retries in the background with capped backoff (2 s, 4 s, … 30 s) until it succeeds or
+ * first try fails, it retries in the background with capped backoff (1 s, 2 s, 4 s, 8 s, then every 10 s) until it succeeds or
  * `stop()` is called. Resolves with whether the first try succeeded.
  */
 export async function initStore(
@@ -24,8 +24,8 @@ export async function initStore(
   } catch (err) {
     logger.error({ err }, 'store not reachable at start; starting anyway and retrying its setup in the background');
   }
-  const first = opts.firstDelayMs ?? 2_000;
-  const max = opts.maxDelayMs ?? 30_000;
+  const first = opts.firstDelayMs ?? 1_000;
+  const max = opts.maxDelayMs ?? 10_000;
   const retry = (attempt: number): void => {
     if (stopped) return;
     timer = setTimeout(() => {

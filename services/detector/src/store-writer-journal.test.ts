@@ -395,6 +395,27 @@ describe('StoreWriter with a journal', () => {
     expect([...new Set(store.readings)]).toEqual(seqs(0, 4));
   });
 
+  it('tries the store again as soon as it answers a ping, not when a long backoff is over', async () => {
+    /** The store's ping says whether it is up, as InfluxDB's /ping does. */
+    class PingableStore extends OutageStore {
+      async ping(): Promise<boolean> {
+        return !this.down;
+      }
+    }
+    const store = new PingableStore();
+    store.down = true;
+    // A backoff that would wait a minute between attempts.
+    const { writer, journal } = await startWriter(store, { retryBaseMs: 60_000, retryMaxMs: 60_000 });
+    for (const seq of seqs(0, 5)) writer.addReading(reading(seq));
+    await until('journaled', () => journal.points === 5 && store.attempts === 1);
+    store.down = false;
+    const backAt = Date.now();
+    await until('replayed after the store answered a ping', () => journal.empty && store.readings.length === 5, { timeoutMs: 5_000 });
+    // A ping a second: within about one of them, not after the 60 s backoff.
+    expect(Date.now() - backAt).toBeLessThan(3_000);
+    expect(store.readings).toEqual(seqs(0, 5));
+  });
+
   it('keeps a segment it could not read, and replays it once it can', async () => {
     const store = new OutageStore();
     store.down = true;

@@ -51,6 +51,8 @@ export interface StorageHealth {
 
 /** How long after the latest drop (journal full) the storage still counts as dropping. */
 const DROPPING_FOR_MS = 60_000;
+/** While writes fail, the store is pinged this often: once it answers, the next write is tried at once, not after the backoff. */
+const PING_EVERY_MS = 1_000;
 
 interface Waiter {
   marks: Counts;
@@ -90,6 +92,7 @@ export class StoreWriter {
   private count = 0;
   /** What the loop is awaiting: stop() must not touch the journal while the loop is inside it. */
   private busy: 'store' | 'journal' | undefined;
+  private pinger: NodeJS.Timeout | undefined;
   private starting: Promise<void> | undefined;
   private loopDone: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -192,6 +195,8 @@ export class StoreWriter {
    */
   async stop(): Promise<boolean> {
     this.stopping = true;
+    clearInterval(this.pinger);
+    this.pinger = undefined;
     this.wakeUp?.();
     const deadline = Date.now() + (this.deps.options.stopTimeoutMs ?? 10_000);
     const remaining = (): number => Math.max(0, deadline - Date.now());
@@ -389,6 +394,31 @@ export class StoreWriter {
     }
   }
 
+  /**
+   * While writes fail, pings the store every second; when it answers, the backoff is cut short. The backoff keeps
+   * a down store from taking a write attempt (and a batch's worth of work) every second; the ping costs nothing.
+   */
+  private startPinging(): void {
+    const ping = (this.deps.store as Partial<Pick<Store, 'ping'>>).ping;
+    if (this.pinger || typeof ping !== 'function') return;
+    let pinging = false;
+    this.pinger = setInterval(() => {
+      if (pinging || this.stopping) return;
+      pinging = true;
+      ping.call(this.deps.store).then(
+        (up) => {
+          pinging = false;
+          if (up && this.failures > 0 && this.retryAt > Date.now()) {
+            this.retryAt = Date.now();
+            this.wakeUp?.();
+          }
+        },
+        () => (pinging = false),
+      );
+    }, PING_EVERY_MS);
+    this.pinger.unref();
+  }
+
   private backoffMs(): number {
     return cappedBackoffMs(this.failures, this.retryBaseMs, this.retryMaxMs);
   }
@@ -442,6 +472,7 @@ export class StoreWriter {
       end();
       this.failures++;
       this.retryAt = Date.now() + this.backoffMs();
+      this.startPinging();
       metrics.writeErrors.inc();
       metrics.stats.writeErrors++;
       const points = nReadings + nScores + nAnomalies + nWafers + nStates;
@@ -455,6 +486,8 @@ export class StoreWriter {
     if (this.failures > 0) this.logger.info({ failures: this.failures }, 'store write recovered');
     this.failures = 0;
     this.retryAt = 0;
+    clearInterval(this.pinger);
+    this.pinger = undefined;
     // Points the store refused for good were not written: they count as dropped, never as written.
     const refused = { readings: 0, scores: 0, anomalies: 0, wafers: 0, states: 0, reason: '', ...result?.rejected };
     const refusedStates = refused.states ?? 0;
