@@ -101,6 +101,17 @@ export async function startDetector(env: Record<string, string>, opts: { pipeStd
   throw new Error(`detector not ${opts.until === 'live' ? 'up' : 'ready'} within 30 s`);
 }
 
+/** Polls `url` until it answers 2xx; fails at once if `child` exits, and after 30 s. */
+export async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} during start`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await sleep(100);
+  }
+  throw new Error(`${what} not ready within 30 s (${url})`);
+}
+
 /** Counter and gauge values from the detector's /metrics, summed over labels. */
 export async function detectorMetrics(port: number): Promise<Map<string, number>> {
   const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());

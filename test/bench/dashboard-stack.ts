@@ -3,7 +3,7 @@ import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { EmbeddedBroker } from '../../scripts/embedded-broker.js';
-import { REPO_ROOT, freePort, sleep, startDetector, stopChild, type DetectorProc } from './children.js';
+import { REPO_ROOT, freePort, startDetector, stopChild, waitReady, type DetectorProc } from './children.js';
 import { prefillHistory, retainedTopics, stationMessages, writeSyntheticModel, type LoadShape } from './dashboard-load.js';
 import { portOpen } from '../support/ports.js';
 
@@ -38,16 +38,6 @@ export interface StackOptions {
 const MOSQUITTO = 'mqtt://127.0.0.1:1883';
 /** As much history as the page's live windows hold (LIVE_SPAN_MS, SPARK_SPAN_MS): they open full. */
 const PREFILL_MS = 5 * 60_000;
-
-async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} during start`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} not ready within 30 s (${url})`);
-}
 
 /** Starts everything in order; on a failure, stops what already started before throwing. */
 export async function startStack(opts: StackOptions): Promise<Stack> {

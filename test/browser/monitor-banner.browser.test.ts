@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics, type ServiceHealth } from '@linewatch/protocol';
 import { SqliteStore } from '@linewatch/store';
 import { createApi, loadApiConfig, type Api } from '../../services/api/src/app.js';
-import { TestPublisher, meta, state, status, uniqueLine } from '../../services/api/src/testing/fixtures.js';
+import { TestPublisher, meta, serviceHealth, state, status, uniqueLine } from '../../services/api/src/testing/fixtures.js';
 import { launchChromium } from '../support/browser.js';
 import { TEST_MQTT_URL, requireServices } from '../support/services.js';
 
@@ -55,16 +55,7 @@ describe.skipIf(!ok)('detector health banner in real Chromium against the real A
   const tileHealths = () => page.getByTestId('station-tile').evaluateAll((els) => els.map((e) => e.getAttribute('data-health')));
 
   function publishHealth(patch: Partial<ServiceHealth>): Promise<unknown> {
-    const message: ServiceHealth = {
-      service: 'detector',
-      instance,
-      line,
-      state: 'ok',
-      ts: Date.now(),
-      storage: { state: 'ok', failing: false, buffered: 0, journalBytes: 0, journalPoints: 0, droppedJournalFull: 0 },
-      ...patch,
-    };
-    return detector.publishAsync(healthTopic, JSON.stringify(message), { qos: 1, retain: true });
+    return detector.publishAsync(healthTopic, JSON.stringify(serviceHealth(line, instance, patch)), { qos: 1, retain: true });
   }
 
   beforeAll(async () => {

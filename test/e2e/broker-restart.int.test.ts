@@ -1,15 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { topics, type StationMeta, type Telemetry } from '@linewatch/protocol';
 import { SqliteStore } from '@linewatch/store';
 import mqtt, { type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDetector, loadDetectorConfig, type Detector } from '../../services/detector/src/app.js';
 import { SYNTHETIC_FEATURES, syntheticRows } from '../../services/detector/src/model/synthetic.test-support.js';
 import { trainPca } from '../../services/detector/src/model/train.js';
+import { capturedLogger } from '../support/captured-logger.js';
 import { OwnMosquitto } from '../support/own-mosquitto.js';
 import { requireServices } from '../support/services.js';
 import { until } from '../support/until.js';
@@ -33,14 +32,8 @@ interface LogLine { msg: string; time: number; sessionPresent?: boolean }
 describe.skipIf(!ok)('a Mosquitto restart mid-stream (issue #7)', () => {
   const line = `restart${Date.now()}`;
   const broker = new OwnMosquitto();
-  const logs: LogLine[] = [];
   // The detector's own log tells when it (re)connected and whether the broker kept its session.
-  const logger = pino({ level: 'info' }, new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const text of chunk.toString('utf8').split('\n')) if (text) logs.push(JSON.parse(text) as LogLine);
-      cb();
-    },
-  }));
+  const { logger, logs } = capturedLogger<LogLine>();
   let modelsDir: string;
   let store: SqliteStore;
   let detector: Detector;

@@ -1,11 +1,10 @@
-import { Writable } from 'node:stream';
 import { TelemetrySchema, parseTopic, topics } from '@linewatch/protocol';
 import mqtt, { type IConnackPacket, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LINE, type LineDef } from '../../simulators/src/line.js';
 import { SimulatorRunner } from '../../simulators/src/runner.js';
 import { LineSimulator, type LineSimulatorOptions } from '../../simulators/src/simulator.js';
+import { capturedLogger } from '../support/captured-logger.js';
 import { OwnMosquitto } from '../support/own-mosquitto.js';
 import { requireServices } from '../support/services.js';
 import { until } from '../support/until.js';
@@ -28,14 +27,8 @@ describe.skipIf(!ok)('the simulator across a Mosquitto restart (issue #7)', () =
   const stationIds = line.stations.map((s) => s.id);
   const options: LineSimulatorOptions = { line, scenario: { faults: [] }, seed: 5, rateHz: RATE_HZ, startTs: START_TS };
   const broker = new OwnMosquitto();
-  const logs: LogLine[] = [];
   // The runner's own log tells when it noticed the outage and when it reconnected.
-  const logger = pino({ level: 'info' }, new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const text of chunk.toString('utf8').split('\n')) if (text) logs.push(JSON.parse(text) as LogLine);
-      cb();
-    },
-  }));
+  const { logger, logs } = capturedLogger<LogLine>();
 
   // What the persistent subscriber saw: every telemetry seq per station, duplicates, meta/state, and when.
   const seqs = new Map<string, Set<number>>(stationIds.map((s) => [s, new Set<number>()]));

@@ -7,7 +7,7 @@ import type { LineDef } from '@linewatch/simulators';
 import { InfluxDB } from 'influx';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
-import { REPO_ROOT, freePort, sleep, startDetector, stopChild, type DetectorProc } from '../bench/children.js';
+import { REPO_ROOT, freePort, sleep, startDetector, stopChild, waitReady, type DetectorProc } from '../bench/children.js';
 import { initialMessages } from '../bench/snapshots.js';
 
 /**
@@ -34,16 +34,6 @@ export interface SoakStackOptions {
   line: LineDef;
   /** Files the children's stdout (JSON logs at warn) go to, so the table stays readable. */
   logPrefix: string;
-}
-
-async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode} during start`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`${what} not ready within 30 s (${url})`);
 }
 
 /** Starts everything in order; on a failure, undoes what already started before throwing. */

@@ -12,21 +12,10 @@ import { SqliteStore } from '@linewatch/store';
 import { TEST_MQTT_URL, requireServices } from '../../../test/support/services.js';
 import { detectorStation } from './alerts/observations.js';
 import { createApi, loadApiConfig, type Api } from './app.js';
-import { uniqueLine } from './testing/fixtures.js';
+import { serviceHealth, uniqueLine } from './testing/fixtures.js';
 
 const ok = await requireServices('mosquitto');
 
-function health(line: string, instance: string, patch: Partial<ServiceHealth> = {}): ServiceHealth {
-  return {
-    service: 'detector',
-    instance,
-    line,
-    state: 'ok',
-    ts: Date.now(),
-    storage: { state: 'ok', failing: false, buffered: 0, journalBytes: 0, journalPoints: 0, droppedJournalFull: 0 },
-    ...patch,
-  };
-}
 
 const connectMqtt = (id: string, opts: mqtt.IClientOptions = {}): Promise<MqttClient> =>
   mqtt.connectAsync(TEST_MQTT_URL, { clientId: `lw-health-test-${id}-${Math.random().toString(16).slice(2)}`, reconnectPeriod: 0, ...opts });
@@ -85,7 +74,7 @@ describe.skipIf(!ok)('detector health through the API (real Mosquitto, real sock
   it('puts a retained degraded health of its line into the snapshot and sends it as a services event', async () => {
     const id = instance('degraded');
     const storage = { state: 'degraded' as const, failing: true, buffered: 120, journalBytes: 40_960, journalPoints: 512, droppedJournalFull: 0 };
-    const sent = health(line, id, { state: 'degraded', reason: 'store writes failing; 512 points in the journal waiting for the store', storage });
+    const sent = serviceHealth(line, id, { state: 'degraded', reason: 'store writes failing; 512 points in the journal waiting for the store', storage });
     await publishHealth(id, sent);
     await vi.waitFor(() => expect(mine(events.at(-1), id)).toEqual(sent), { timeout: 5_000 });
     expect(mine((await snapshot()).services, id)).toEqual(sent);
@@ -95,9 +84,9 @@ describe.skipIf(!ok)('detector health through the API (real Mosquitto, real sock
   it('ignores health of a detector that serves another line, keeps one that serves every line', async () => {
     const other = instance('other-line');
     const everyLine = instance('every-line');
-    await publishHealth(other, health(`${line}-elsewhere`, other, { state: 'offline', reason: 'stopped' }));
+    await publishHealth(other, serviceHealth(`${line}-elsewhere`, other, { state: 'offline', reason: 'stopped' }));
     // Published after the other line's on the same connection: once it is seen, the other one has been handled.
-    await publishHealth(everyLine, health('+', everyLine));
+    await publishHealth(everyLine, serviceHealth('+', everyLine));
     await vi.waitFor(() => expect(mine(events.at(-1), everyLine)?.state).toBe('ok'), { timeout: 5_000 });
     const snap = await snapshot();
     expect(mine(snap.services, everyLine)?.line).toBe('+');
@@ -109,10 +98,10 @@ describe.skipIf(!ok)('detector health through the API (real Mosquitto, real sock
     const bad = instance('malformed');
     const before = await metric('linewatch_api_mqtt_rejects_total', 'health');
     await publishHealth(bad, 'not json{');
-    await publishHealth(bad, JSON.stringify({ ...health(line, bad), state: 'great' }));
-    await publishHealth(bad, JSON.stringify({ ...health(line, bad), service: 'api' }));
+    await publishHealth(bad, JSON.stringify({ ...serviceHealth(line, bad), state: 'great' }));
+    await publishHealth(bad, JSON.stringify({ ...serviceHealth(line, bad), service: 'api' }));
     const good = instance('after-malformed');
-    await publishHealth(good, health(line, good));
+    await publishHealth(good, serviceHealth(line, good));
     await vi.waitFor(() => expect(mine(events.at(-1), good)?.state).toBe('ok'), { timeout: 5_000 });
     await vi.waitFor(async () => expect((await metric('linewatch_api_mqtt_rejects_total', 'health')) - before).toBe(3), { timeout: 5_000 });
     expect(mine((await snapshot()).services, bad)).toBeUndefined();
@@ -127,10 +116,10 @@ describe.skipIf(!ok)('detector health through the API (real Mosquitto, real sock
     retained.add(topic);
     // The will is built at connect time, so its ts is old by the time the broker sends it.
     const connectedAt = Date.now() - 3_600_000;
-    const will = health(line, id, { state: 'offline', ts: connectedAt, reason: 'connection to the broker lost without a clean stop' });
+    const will = serviceHealth(line, id, { state: 'offline', ts: connectedAt, reason: 'connection to the broker lost without a clean stop' });
     const detector = await connectMqtt('will', { will: { topic, payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true } });
     detector.on('error', () => undefined);
-    await detector.publishAsync(topic, JSON.stringify(health(line, id)), { qos: 1, retain: true });
+    await detector.publishAsync(topic, JSON.stringify(serviceHealth(line, id)), { qos: 1, retain: true });
     await vi.waitFor(() => expect(mine(events.at(-1), id)?.state).toBe('ok'), { timeout: 5_000 });
 
     // No DISCONNECT packet: the broker sees the TCP connection die and publishes the will.
@@ -152,7 +141,7 @@ describe.skipIf(!ok)('detector health through the API (real Mosquitto, real sock
 
   it('forgets an instance when its retained health is cleared with an empty payload', async () => {
     const id = instance('cleared');
-    await publishHealth(id, health(line, id, { state: 'degraded', storage: { state: 'degraded', failing: false, buffered: 0, journalBytes: 100, journalPoints: 7, droppedJournalFull: 0 } }));
+    await publishHealth(id, serviceHealth(line, id, { state: 'degraded', storage: { state: 'degraded', failing: false, buffered: 0, journalBytes: 100, journalPoints: 7, droppedJournalFull: 0 } }));
     await vi.waitFor(() => expect(mine(events.at(-1), id)?.state).toBe('degraded'), { timeout: 5_000 });
     const seen = events.length;
     await pub.publishAsync(topics.health('detector', id), '', { qos: 1, retain: true });

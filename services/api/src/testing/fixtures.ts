@@ -1,9 +1,22 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { topics, type Anomaly, type StateMessage, type StationMeta, type StationStatus, type StationTopicKind, type WaferVerdict } from '@linewatch/protocol';
+import { topics, type Anomaly, type ServiceHealth, type StateMessage, type StationMeta, type StationStatus, type StationTopicKind, type WaferVerdict } from '@linewatch/protocol';
 
 /** A line id no other test run uses, so tests can share one broker. */
 export function uniqueLine(prefix: string): string {
   return `${prefix}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A detector's health message (ServiceHealth), ok with empty storage unless patched. */
+export function serviceHealth(line: string, instance: string, patch: Partial<ServiceHealth> = {}): ServiceHealth {
+  return {
+    service: 'detector',
+    instance,
+    line,
+    state: 'ok',
+    ts: Date.now(),
+    storage: { state: 'ok', failing: false, buffered: 0, journalBytes: 0, journalPoints: 0, droppedJournalFull: 0 },
+    ...patch,
+  };
 }
 
 export const STATION_TYPES = ['load', 'clean', 'litho', 'etch', 'dep', 'cmp', 'inspect', 'unload'] as const;
