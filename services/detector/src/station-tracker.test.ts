@@ -133,6 +133,19 @@ describe('StationTracker', () => {
     expect(metrics.stats).toMatchObject({ duplicates: 1, outOfOrder: 1, gaps: 1 });
   });
 
+  it('takes a huge seq with a plausible ts as a gap, and the real readings after it as a counter reset, scored', async () => {
+    // A hostile or broken sender injects seq 10^12 stamped among the real readings: the next real ones (lower seq,
+    // newer ts) count as the sender restarting its counter, so they are scored, not dropped as late.
+    send('e1', 0, { p: 0, q: 0 }, 1000);
+    send('e1', 1, { p: 0, q: 0 }, 1001);
+    send('e1', 1e12, { p: 0, q: 0 }, 1002);
+    send('e1', 2, { p: 0, q: 0 }, 1003);
+    send('e1', 3, { p: 0, q: 0 }, 1004);
+    await drain();
+    expect(scores.map((s) => s.seq)).toEqual([0, 1, 1e12, 2, 3]);
+    expect(metrics.stats).toMatchObject({ gaps: 1, outOfOrder: 0, duplicates: 0 });
+  });
+
   it('does not raise ALARM while the tool is down', async () => {
     bus.emit('state', { line: 'l1', station: 'e1', state: { state: 'UNSCHEDULED_DOWN', since: 0 } });
     for (let i = 0; i < 5; i++) send('e1', i, { p: 5, q: 0 });
