@@ -360,6 +360,7 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     // Started with influxd down: live (it scores and journals), not ready.
     const first = await spawnDetector(env, { until: 'live' });
     detector = first;
+    const rss = [sampleRss(first.child.pid!, 250)];
     const stream = await streamLine(crashLineId, 12, first.port);
     await until('points in the journal', async () => ((await detectorMetrics(first.port)).get('linewatch_journal_points') ?? 0) > 500, { timeoutMs: 30_000, intervalMs: 200 });
     const journaledAtKill = (await detectorMetrics(first.port)).get('linewatch_journal_points') ?? 0;
@@ -368,6 +369,7 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     // The restart finds the journal and keeps journaling; once influxd is back it sets the store up and replays.
     const second = await spawnDetector(env, { until: 'live' });
     detector = second;
+    rss.push(sampleRss(second.child.pid!, 250));
     await sleep(3_000);
     const upAt = Date.now();
     await influxd.start();
@@ -381,6 +383,7 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     const report = {
       fault: 'kill -9 of the detector while influxd was down (started down, fresh database)', sent: total, stored, journaledAtKill,
       replayedByRestart: metrics.get('linewatch_journal_replayed_points_total') ?? 0, recoverMs, dropped: metrics.get('linewatch_points_dropped_total') ?? 0,
+      rssPeakMiB: Math.round(Math.max(...rss.flatMap((r) => r.stop()))),
     };
     console.log(`RELIABILITY ${JSON.stringify(report)}`);
     // The restart replayed what the killed run had journaled, not only what it journaled itself.
@@ -398,6 +401,7 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     tempDirs.push(env.JOURNAL_DIR);
     const first = await spawnDetector(env);
     detector = first;
+    const rss = [sampleRss(first.child.pid!, 250)];
     const stream = await streamLine(hangLineId, 13, first.port);
     await sleep(3_000);
     // influxd takes the connection and answers nothing: the write in flight hangs (WRITE_TIMEOUT_MS is 5 s), and
@@ -411,6 +415,7 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     const restartAt = Date.now();
     const second = await spawnDetector(env);
     detector = second;
+    rss.push(sampleRss(second.child.pid!, 250));
     await sleep(3_000);
     const total = await stream.stop();
     const { stored } = await expectAllStored(database, hangLineId, stream.sent, total);
@@ -419,6 +424,7 @@ describe.skipIf(!ok)('an InfluxDB outage under the real detector (issue #7)', ()
     const report = {
       fault: 'kill -9 of the detector while a store write hangs', sent: total, stored, waitingAtKill,
       recoverMs: Date.now() - restartAt, dropped: metrics.get('linewatch_points_dropped_total') ?? 0,
+      rssPeakMiB: Math.round(Math.max(...rss.flatMap((r) => r.stop()))),
     };
     console.log(`RELIABILITY ${JSON.stringify(report)}`);
     // The kill came with points accepted and not yet written: the ones a late ack protects.
