@@ -101,6 +101,38 @@ export async function startDetector(env: Record<string, string>, opts: { pipeStd
   throw new Error(`detector not ${opts.until === 'live' ? 'up' : 'ready'} within 30 s`);
 }
 
+export interface ApiProc {
+  child: ChildProcess;
+  port: number;
+  url: string;
+}
+
+/**
+ * The real API entry (`tsx services/api/src/index.ts`) on a free loopback port, with its alerts database,
+ * recordings and logs in `dir`, and no webhooks; resolves once /readyz answers. `env` adds the store and line.
+ */
+export async function startApi(env: Record<string, string>, dir: string, opts: { pipeStdout?: boolean } = {}): Promise<ApiProc> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/api/src/index.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env, HOST: '127.0.0.1', PORT: String(port), MQTT_CLIENT_ID: '', ALERTS_DB_PATH: path.join(dir, 'alerts.sqlite'),
+      RECORDINGS_DIR: path.join(dir, 'recordings'), WEBHOOKS_FILE: '', LOG_LEVEL: 'warn', ...env,
+    },
+    stdio: ['ignore', opts.pipeStdout ? 'pipe' : 'inherit', 'inherit'],
+  });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(`${url}/readyz`, child, 'API');
+  } catch (err) {
+    await stopChild(child, 5000);
+    throw err;
+  }
+  return { child, port, url };
+}
+
 /** Polls `url` until it answers 2xx; fails at once if `child` exits, and after 30 s. */
 export async function waitReady(url: string, child: ChildProcess, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;

@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import pino from 'pino';
 import { EmbeddedBroker } from '../../scripts/embedded-broker.js';
-import { REPO_ROOT, freePort, startDetector, stopChild, waitReady, type DetectorProc } from './children.js';
+import { startApi, startDetector, stopChild, type DetectorProc } from './children.js';
 import { prefillHistory, retainedTopics, stationMessages, writeSyntheticModel, type LoadShape } from './dashboard-load.js';
 import { portOpen } from '../support/ports.js';
 
@@ -86,21 +86,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       if (!stopping) failures.push(`detector exited (${code ?? signal}) during the run`);
     });
 
-    const apiPort = await freePort();
-    const api = spawn(process.execPath, ['--import', 'tsx', 'services/api/src/index.ts'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env, ...store, HOST: '127.0.0.1', PORT: String(apiPort), MQTT_URL: mqttUrl, MQTT_CLIENT_ID: '', LINE: opts.line,
-        ALERTS_DB_PATH: path.join(opts.dir, 'alerts.sqlite'), RECORDINGS_DIR: path.join(opts.dir, 'recordings'), WEBHOOKS_FILE: '', LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const { child: api, port: apiPort, url: apiUrl } = await startApi({ ...store, MQTT_URL: mqttUrl, LINE: opts.line }, opts.dir);
     undo.push(() => stopChild(api, 10_000));
     api.once('exit', (code, signal) => {
       if (!stopping) failures.push(`API exited (${code ?? signal}) during the run`);
     });
-    const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await waitReady(`${apiUrl}/readyz`, api, 'API');
     return { broker, mqttUrl, detector, api, apiPort, apiUrl, failures, stop };
   } catch (err) {
     await stop();

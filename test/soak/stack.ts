@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import type { LineDef } from '@linewatch/simulators';
 import { InfluxDB } from 'influx';
 import mqtt, { type MqttClient } from 'mqtt';
 import { io, type Socket } from 'socket.io-client';
-import { REPO_ROOT, freePort, sleep, startDetector, stopChild, waitReady, type DetectorProc } from '../bench/children.js';
+import { REPO_ROOT, sleep, startApi, startDetector, stopChild, type DetectorProc } from '../bench/children.js';
 import { initialMessages } from '../bench/snapshots.js';
 
 /**
@@ -86,22 +86,16 @@ export async function startSoakStack(opts: SoakStackOptions): Promise<SoakStack>
       if (!stopping) failures.push(`detector exited (${code ?? signal}) during the run`);
     });
 
-    const apiPort = await freePort();
-    const api = spawn(process.execPath, ['--import', 'tsx', 'services/api/src/index.ts'], {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env, INFLUX_URL: opts.influxUrl, INFLUX_DATABASE: opts.database, HOST: '127.0.0.1', PORT: String(apiPort),
-        MQTT_URL: opts.mqttUrl, MQTT_CLIENT_ID: '', LINE: lineId, ALERTS_DB_PATH: path.join(dir, 'alerts.sqlite'),
-        RECORDINGS_DIR: path.join(dir, 'recordings'), WEBHOOKS_FILE: '', LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const { child: api, port: apiPort } = await startApi(
+      { INFLUX_URL: opts.influxUrl, INFLUX_DATABASE: opts.database, MQTT_URL: opts.mqttUrl, LINE: lineId },
+      dir,
+      { pipeStdout: true },
+    );
     api.stdout?.pipe(createWriteStream(`${opts.logPrefix}-api.log`));
     undo.push(() => stopChild(api, 10_000));
     api.once('exit', (code, signal) => {
       if (!stopping) failures.push(`API exited (${code ?? signal}) during the run`);
     });
-    await waitReady(`http://127.0.0.1:${apiPort}/readyz`, api, 'API');
 
     const watched = { readings: 0 };
     const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(`http://127.0.0.1:${apiPort}`, { transports: ['websocket'], reconnectionDelayMax: 2000 });

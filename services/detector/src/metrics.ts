@@ -4,7 +4,9 @@ import prom from 'prom-client';
 const LATENCY_BUCKETS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Plain-number view of the flow counters; `received = valid + deadLettered + skippedPartition + ignored`, and
- *  `readingsAccepted = readingsWritten + readingsBuffered + readingsDropped` once writes settle. */
+ *  `readingsAccepted = readingsWritten + readingsBuffered + readingsDropped` once writes settle and the journal is
+ *  empty (while it holds points, its readings are the difference; readings replayed from a journal an earlier run
+ *  left count as written in this one). */
 export interface DetectorStats {
   received: number;
   valid: number;

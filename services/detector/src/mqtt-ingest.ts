@@ -69,6 +69,8 @@ export class MqttIngest {
   /** Bumped on every connect: a message id only means something on the connection that delivered it. */
   private connection = 0;
   private acking: Promise<void> | undefined;
+  /** Sends one PUBACK on the current connection (mqtt.js's internal send; checked at start). */
+  private puback: ((messageId: number) => void) | undefined;
   /** Stations whose telemetry this instance takes: per-station state (windows, rate buckets) for at most MAX_STATIONS. */
   private readonly stations = new Set<string>();
   /**
@@ -106,11 +108,13 @@ export class MqttIngest {
     };
     // Capped exponential backoff (1 s … 10 s) between attempts while the broker is away.
     const client = cappedReconnect(mqtt.connect(m.url, options));
-    if (typeof (client as unknown as { _sendPacket?: unknown })._sendPacket !== 'function') {
+    const send = (client as unknown as { _sendPacket?: SendPacket })._sendPacket;
+    if (typeof send !== 'function') {
       // Without it no message would ever be acknowledged: the broker would redeliver everything and stall.
       client.end(true);
       throw new Error('this mqtt.js has no _sendPacket: the detector cannot acknowledge messages after writing them');
     }
+    this.puback = (messageId) => send.call(client, { cmd: 'puback', messageId }, () => undefined);
     this.client = client;
     client.handleMessage = (packet, done) => this.onPublish(packet, done);
     client.on('connect', (connack) => void this.onConnect(client, connack.sessionPresent));
@@ -239,13 +243,10 @@ export class MqttIngest {
   }
 
   private sendAcks(group: { id: number; connection: number }[]): void {
-    const client = this.client;
-    const send = (client as unknown as { _sendPacket?: SendPacket } | undefined)?._sendPacket;
-    if (!client?.connected || typeof send !== 'function') return;
+    if (!this.client?.connected || !this.puback) return;
     for (const { id, connection } of group) {
       // An id from an earlier connection could name another message now; the broker redelivers the old one.
-      if (connection !== this.connection) continue;
-      send.call(client, { cmd: 'puback', messageId: id }, () => undefined);
+      if (connection === this.connection) this.puback(id);
     }
   }
 
