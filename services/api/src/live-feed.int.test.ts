@@ -52,6 +52,7 @@ describe.skipIf(!ok)('live feed under a fast line (real Mosquitto, real socket.i
       await Promise.all(sends);
       await new Promise((r) => setTimeout(r, 50));
     }
+    const publishSeconds = (Date.now() - started) / 1_000;
     await vi.waitFor(() => {
       const seen = new Map<string, number | null>();
       for (const m of messages) for (const s of m.batch) seen.set(s.station, s.score);
@@ -67,7 +68,11 @@ describe.skipIf(!ok)('live feed under a fast line (real Mosquitto, real socket.i
     const seconds = ((rest.at(-1)?.at ?? started) - (messages[index]?.at ?? started)) / 1_000;
     expect(seconds).toBeGreaterThan(1);
     expect(rest.length / seconds).toBeLessThanOrEqual(5);
-    expect(messages.reduce((n, m) => n + m.batch.length, 0)).toBeLessThan(ROUNDS * STATIONS / 4);
+    // Each station's latest at most 4 times a second (plus its first, and one batch either side), however long the
+    // rounds took on a loaded machine; and far fewer than one per status sent.
+    const forwarded = messages.reduce((n, m) => n + m.batch.length, 0);
+    expect(forwarded).toBeLessThanOrEqual(STATIONS * (Math.ceil(4 * publishSeconds) + 3));
+    expect(forwarded).toBeLessThan(ROUNDS * STATIONS / 2);
 
     // An alarm does not wait for the next batch.
     const sentAt = Date.now();
